@@ -1,0 +1,62 @@
+"""The one exception hierarchy of the package, with the CLI exit code each error maps to."""
+
+from __future__ import annotations
+
+__all__ = [
+    "DataFileError",
+    "InputError",
+    "KGError",
+    "NoResultsError",
+    "ParameterError",
+    "QueryError",
+    "UnknownQueryError",
+    "ValidationFailedError",
+]
+
+
+class KGError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+    exit_code = 2
+
+
+class InputError(KGError):
+    """A file, argument or value given by the user cannot be used."""
+
+
+class DataFileError(InputError):
+    """An RDF or mapping file cannot be read; the message names the file and, where known, the line."""
+
+    def __init__(self, path: str, problem: str, line: int | None = None, fix: str | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.problem = problem
+        where = f"{path}:{line}" if line is not None else path
+        message = f"{where}: {problem}"
+        if fix:
+            message += f" ({fix})"
+        super().__init__(message)
+
+
+class QueryError(InputError):
+    """A SPARQL query is malformed, refused, or failed while running."""
+
+
+class UnknownQueryError(QueryError):
+    """No stored query has the requested name."""
+
+
+class ParameterError(QueryError):
+    """A stored query parameter is missing, unexpected, or names no entity of the graph."""
+
+
+class ValidationFailedError(KGError):
+    """The graph does not conform to the SHACL shapes."""
+
+    exit_code = 1
+
+
+class NoResultsError(KGError):
+    """A command that must produce results found none."""
+
+    exit_code = 1

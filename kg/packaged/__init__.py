@@ -1,0 +1,47 @@
+"""The files shipped inside the package (ontology, shapes, data, stored queries), read with importlib.resources."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+
+__all__ = ["data_files", "ontology_files", "query_files", "shapes_file", "source_document"]
+
+_RDF_SUFFIXES = (".ttl",)
+
+
+def _folder(name: str) -> Traversable:
+    return files(f"kg.packaged.{name}")
+
+
+def _sorted_files(folder: Traversable, suffixes: tuple[str, ...]) -> list[Traversable]:
+    found = [entry for entry in folder.iterdir() if entry.is_file() and entry.name.endswith(suffixes)]
+    return sorted(found, key=lambda entry: entry.name)
+
+
+def ontology_files() -> list[Traversable]:
+    """The OWL ontology files (everything in ontology/ but the SHACL shapes)."""
+    return [f for f in _sorted_files(_folder("ontology"), _RDF_SUFFIXES) if f.name != "shapes.ttl"]
+
+
+def shapes_file() -> Traversable:
+    """The SHACL shapes that the data must conform to."""
+    return _folder("ontology") / "shapes.ttl"
+
+
+def data_files() -> list[Traversable]:
+    """The instance data files: entities, statements, claims, quotes and sources."""
+    return _sorted_files(_folder("data"), _RDF_SUFFIXES)
+
+
+def query_files() -> list[Traversable]:
+    """The stored SPARQL queries, one question per file."""
+    return _sorted_files(_folder("queries"), (".rq",))
+
+
+def source_document(relative_path: str) -> Traversable:
+    """A shipped source document, by its path relative to data/ (as recorded by nkg:localPath)."""
+    entry = _folder("data")
+    for part in relative_path.split("/"):
+        entry = entry / part
+    return entry

@@ -1,0 +1,128 @@
+"""Stored SPARQL queries: their documented headers, and running them with parameters bound as RDF terms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+
+from kg.errors import DataFileError, ParameterError, UnknownQueryError
+from kg.packaged import query_files
+
+__all__ = ["Parameter", "StoredQuery", "parse_stored_query", "stored_queries", "stored_query"]
+
+_HEADER_LINE = re.compile(
+    r"^#\s?(?P<key>[a-z]+)(?:\s+(?P<name>[a-z][a-z0-9_]*))?(?:\s+\((?P<kind>[a-z]+)\))?:\s*(?P<value>.*)$"
+)
+_KINDS = ("entity", "literal")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A value the caller supplies; `entity` values are resolved to an IRI, `literal` ones used as text."""
+
+    name: str
+    description: str
+    kind: str = "entity"
+    example: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredQuery:
+    """A SPARQL query shipped in queries/, with the title, question and parameters from its comment header."""
+
+    name: str
+    title: str
+    description: str
+    parameters: tuple[Parameter, ...]
+    sparql: str
+
+    def parameter(self, name: str) -> Parameter:
+        for parameter in self.parameters:
+            if parameter.name == name:
+                return parameter
+        expected = ", ".join(p.name for p in self.parameters) or "none"
+        raise ParameterError(f"query {self.name!r} has no parameter {name!r} (its parameters: {expected})")
+
+    def check_arguments(self, given: dict[str, str]) -> None:
+        """Every declared parameter is given, and nothing else."""
+        for name in given:
+            self.parameter(name)
+        missing = [p for p in self.parameters if p.name not in given]
+        if missing:
+            hints = "; ".join(f"--param {p.name}=VALUE ({p.description})" for p in missing)
+            raise ParameterError(f"query {self.name!r} needs {hints}")
+
+
+def parse_stored_query(name: str, text: str, origin: str) -> StoredQuery:
+    """Read the comment header that opens a stored query: title, description, param lines, example lines."""
+    fields: dict[str, list[str]] = {"title": [], "description": []}
+    parameters: list[Parameter] = []
+    examples: dict[str, str] = {}
+    last_key: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.startswith("#"):
+            break
+        if line.strip() == "#":
+            continue
+        match = _HEADER_LINE.match(line)
+        if match is None:
+            if last_key in fields and line.startswith("#   "):
+                fields[last_key].append(line[1:].strip())  # continuation of a long description
+                continue
+            raise DataFileError(origin, f"unreadable header line {line!r}", line=number, fix=_HEADER_HELP)
+        key, param_name, kind, value = match.group("key", "name", "kind", "value")
+        last_key = key
+        if key in fields:
+            fields[key].append(value.strip())
+        elif key == "param" and param_name:
+            kind = kind or "entity"
+            if kind not in _KINDS:
+                raise DataFileError(origin, f"unknown parameter kind {kind!r}", line=number, fix=_HEADER_HELP)
+            parameters.append(Parameter(param_name, value.strip(), kind))
+        elif key == "example" and param_name:
+            examples[param_name] = value.strip()
+        else:
+            raise DataFileError(origin, f"unknown header field {key!r}", line=number, fix=_HEADER_HELP)
+    for key in ("title", "description"):
+        if not fields[key]:
+            raise DataFileError(origin, f"header has no '# {key}:' line", line=1, fix=_HEADER_HELP)
+    parameters = [Parameter(p.name, p.description, p.kind, examples.get(p.name)) for p in parameters]
+    for parameter in parameters:
+        if not re.search(rf"\?{parameter.name}\b", text):
+            raise DataFileError(origin, f"parameter {parameter.name!r} is never used as ?{parameter.name}")
+    return StoredQuery(
+        name=name,
+        title=" ".join(fields["title"]),
+        description=" ".join(fields["description"]),
+        parameters=tuple(parameters),
+        sparql=text,
+    )
+
+
+_HEADER_HELP = (
+    "a stored query opens with '# title: …', '# description: …', then '# param NAME: …' "
+    "or '# param NAME (literal): …' and '# example NAME: …' lines"
+)
+
+
+def _load(entry: Traversable) -> StoredQuery:
+    name = entry.name.removesuffix(".rq")
+    return parse_stored_query(name, entry.read_text(encoding="utf-8"), f"queries/{entry.name}")
+
+
+def stored_queries() -> list[StoredQuery]:
+    """Every stored query shipped with the package, sorted by name."""
+    return [_load(entry) for entry in query_files()]
+
+
+def stored_query(name: str) -> StoredQuery:
+    """The stored query called `name` (the file name without .rq)."""
+    queries = {query.name: query for query in stored_queries()}
+    if name in queries:
+        return queries[name]
+    import difflib
+
+    close = difflib.get_close_matches(name, queries, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise UnknownQueryError(f"no stored query named {name!r}{hint} ('kg queries' lists them)")
