@@ -15,7 +15,7 @@ from kg import reason as reasoning
 from kg.engine import ENGINES, OxigraphEngine, check_read_only, run_with_rdflib
 from kg.errors import InputError, ParameterError
 from kg.export import serialize
-from kg.packaged import data_files, ontology_files, shapes_file
+from kg.packaged import data_files, ontology_files, shapes_files
 from kg.queries import StoredQuery, stored_query
 from kg.resolve import LabelIndex
 from kg.results import QueryResult
@@ -89,7 +89,8 @@ class KnowledgeGraph:
     def validate(self) -> ValidationReport:
         """SHACL validation of the asserted triples against the packaged shapes."""
         shapes = new_graph()
-        parse_into(shapes, shapes_file(), label="kg/shapes.ttl")
+        for entry in shapes_files():
+            parse_into(shapes, entry, label=f"kg/{entry.name}")
         return validate(self.asserted, shapes)
 
     # ------------------------------------------------------------------ queries

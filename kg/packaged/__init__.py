@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
-__all__ = ["data_files", "ontology_files", "query_files", "shapes_file", "source_document"]
+__all__ = ["data_files", "mapping_file", "ontology_files", "query_files", "shapes_files", "source_document"]
 
 _RDF_SUFFIXES = (".ttl",)
 
@@ -21,12 +21,17 @@ def _sorted_files(folder: Traversable, suffixes: tuple[str, ...]) -> list[Traver
 
 def ontology_files() -> list[Traversable]:
     """The OWL ontology files (everything in ontology/ but the SHACL shapes)."""
-    return [f for f in _sorted_files(_folder("ontology"), _RDF_SUFFIXES) if f.name != "shapes.ttl"]
+    return [f for f in _sorted_files(_folder("ontology"), _RDF_SUFFIXES) if not f.name.startswith("shapes")]
 
 
-def shapes_file() -> Traversable:
-    """The SHACL shapes that the data must conform to."""
-    return _folder("ontology") / "shapes.ttl"
+def shapes_files() -> list[Traversable]:
+    """The SHACL shapes that the data must conform to: ontology/shapes*.ttl."""
+    return [f for f in _sorted_files(_folder("ontology"), _RDF_SUFFIXES) if f.name.startswith("shapes")]
+
+
+def mapping_file() -> Traversable:
+    """The SSSOM mapping set linking graph entities to external vocabularies."""
+    return _folder("data") / "mappings.sssom.tsv"
 
 
 def data_files() -> list[Traversable]:
