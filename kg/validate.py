@@ -14,7 +14,7 @@ from kg.terms import PREFIXES, SH
 __all__ = ["ValidationReport", "ValidationResult", "validate"]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class ValidationResult:
     """One SHACL result: which node broke which shape's constraint, and how."""
 
@@ -59,8 +59,20 @@ def validate(data: Graph, shapes: Graph) -> ValidationReport:
         advanced=True,
         allow_warnings=True,
     )
-    results = tuple(sorted(_results(report_graph)))
+    results = tuple(sorted(_results(report_graph), key=_sort_key))
     return ValidationReport(conforms=bool(conforms), results=results)
+
+
+def _sort_key(result: ValidationResult) -> tuple[str, ...]:
+    return (
+        result.severity,
+        result.focus_node,
+        result.path or "",
+        result.value or "",
+        result.source_shape,
+        result.constraint,
+        result.message,
+    )
 
 
 def _results(report: Graph) -> list[ValidationResult]:

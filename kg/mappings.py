@@ -1,0 +1,297 @@
+"""The SSSOM mapping set (data/mappings.sssom.tsv): read, write, and convert to RDF and JSON without sssom-py."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, fields
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from curies import Converter
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF
+from rdflib.term import Node
+
+from kg.errors import DataFileError, InputError
+from kg.store import new_graph
+from kg.terms import PROJECT_NAMESPACE
+
+__all__ = [
+    "COLUMNS",
+    "MAPPING",
+    "SSSOM",
+    "MappingRow",
+    "Metadata",
+    "MetadataValue",
+    "converter_of",
+    "mappings_graph",
+    "mappings_json",
+    "read_mapping_set",
+    "rows_from_graph",
+    "write_mapping_set",
+]
+
+#: The SSSOM vocabulary, used for the per-mapping resources that keep every column in RDF.
+SSSOM = Namespace("https://w3id.org/sssom/")
+#: Minted mapping resources: MAPPING[str(n)] for the n-th row (1-based, in file order).
+MAPPING = Namespace(PROJECT_NAMESPACE + "mapping/")
+
+#: A metadata value of the YAML header: a scalar, a list of scalars, or a mapping (only `curie_map`).
+MetadataValue = str | list[str] | dict[str, str]
+Metadata = dict[str, MetadataValue]
+
+#: The header keys in the order they are written; any other key follows, sorted.
+_KEY_ORDER = (
+    "curie_map",
+    "mapping_set_id",
+    "mapping_set_version",
+    "mapping_set_title",
+    "mapping_set_description",
+    "license",
+    "creator_id",
+    "creator_label",
+    "mapping_date",
+)
+_REQUIRED_KEYS = ("curie_map", "mapping_set_id", "license")
+_REQUIRED_CELLS = ("subject_id", "predicate_id", "object_id", "mapping_justification")
+_CURIE_CELLS = ("subject_id", "predicate_id", "object_id", "mapping_justification")
+_PLAIN_SCALAR = re.compile(r"^[A-Za-z][A-Za-z0-9_.:/#-]*$")
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+@dataclass(frozen=True, order=True)
+class MappingRow:
+    """One mapping: a graph entity, a SKOS mapping predicate, and a term of an external vocabulary."""
+
+    subject_id: str
+    subject_label: str
+    predicate_id: str
+    object_id: str
+    object_label: str
+    mapping_justification: str
+    object_source_version: str
+    comment: str
+
+
+#: The TSV columns, in order (the fields of MappingRow).
+COLUMNS: tuple[str, ...] = tuple(field.name for field in fields(MappingRow))
+
+
+# ---------------------------------------------------------------------- reading
+
+
+def read_mapping_set(source: Traversable | Path) -> tuple[Metadata, list[MappingRow]]:
+    """The YAML metadata header and the rows of an SSSOM TSV file; DataFileError names file and line."""
+    name = str(source)
+    try:
+        text = source.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DataFileError(name, "file is not valid UTF-8", fix="save it as UTF-8") from error
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    header: list[tuple[int, str]] = []
+    index = 0
+    while index < len(lines) and lines[index].startswith("#"):
+        header.append((index + 1, lines[index][1:]))
+        index += 1
+    metadata = _parse_header(name, header)
+    if index >= len(lines):
+        raise DataFileError(name, "no column header line after the metadata", line=index + 1)
+    columns = tuple(lines[index].split("\t"))
+    if columns != COLUMNS:
+        raise DataFileError(
+            name, f"columns are {list(columns)}", line=index + 1, fix=f"use exactly {', '.join(COLUMNS)}"
+        )
+    prefixes = metadata["curie_map"]
+    assert isinstance(prefixes, dict)  # checked by _parse_header
+    rows: list[MappingRow] = []
+    for number, line in enumerate(lines[index + 1 :], start=index + 2):
+        cells = line.split("\t")
+        if len(cells) != len(COLUMNS):
+            raise DataFileError(name, f"row has {len(cells)} cells, expected {len(COLUMNS)}", line=number)
+        row = MappingRow(*cells)
+        for column in _REQUIRED_CELLS:
+            if not getattr(row, column):
+                raise DataFileError(name, f"empty {column}", line=number)
+        for column in _CURIE_CELLS:
+            value: str = getattr(row, column)
+            prefix, colon, local = value.partition(":")
+            if not colon or not local or prefix not in prefixes:
+                raise DataFileError(
+                    name, f"{column} {value!r} is not a CURIE with a prefix of the curie_map", line=number
+                )
+        rows.append(row)
+    return metadata, rows
+
+
+def _parse_header(name: str, header: list[tuple[int, str]]) -> Metadata:
+    """The YAML subset this project writes: `key: scalar`, or `key:` then `  sub: scalar` or `  - scalar` lines."""
+    metadata: Metadata = {}
+    current: str | None = None
+    for number, line in header:
+        if not line.strip():
+            continue
+        if not line.startswith(" "):
+            key, colon, rest = line.partition(":")
+            if not colon or not _KEY.match(key):
+                raise DataFileError(name, f"metadata line is not 'key: value': {line!r}", line=number)
+            if key in metadata:
+                raise DataFileError(name, f"metadata key {key!r} given twice", line=number)
+            rest = rest.strip()
+            if rest:
+                metadata[key] = _scalar(name, rest, number)
+                current = None
+            else:
+                current = key
+                metadata[key] = {}
+            continue
+        stripped = line.strip()
+        if current is None:
+            raise DataFileError(name, f"indented metadata line outside a block: {line!r}", line=number)
+        block = metadata[current]
+        if stripped.startswith("- ") or stripped == "-":
+            item = _scalar(name, stripped[1:].strip(), number)
+            if block == {}:
+                block = metadata[current] = []
+            if not isinstance(block, list):
+                raise DataFileError(name, f"list item inside the mapping {current!r}", line=number)
+            block.append(item)
+        else:
+            sub, colon, rest = stripped.partition(":")
+            if not colon or not sub or not rest.strip() or not isinstance(block, dict):
+                raise DataFileError(name, f"metadata line is not '  key: value' inside {current!r}", line=number)
+            block[sub] = _scalar(name, rest.strip(), number)
+    for key in _REQUIRED_KEYS:
+        if key not in metadata:
+            raise DataFileError(name, f"metadata lacks {key!r}", line=header[-1][0] if header else 1)
+    if not isinstance(metadata["curie_map"], dict) or not metadata["curie_map"]:
+        raise DataFileError(name, "curie_map must map prefixes to IRI prefixes", line=1)
+    return metadata
+
+
+def _scalar(name: str, text: str, line: int) -> str:
+    if text.startswith('"'):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            raise DataFileError(name, f"badly quoted metadata value {text}", line=line) from None
+        if not isinstance(value, str):
+            raise DataFileError(name, f"metadata value {text} is not a string", line=line)
+        return value
+    if not _PLAIN_SCALAR.match(text):
+        raise DataFileError(name, f"metadata value {text!r} must be double-quoted", line=line)
+    return text
+
+
+# ---------------------------------------------------------------------- writing
+
+
+def write_mapping_set(metadata: Metadata, rows: list[MappingRow]) -> str:
+    """Canonical SSSOM TSV: known header keys in a fixed order, curie_map sorted, rows as given."""
+    lines: list[str] = []
+    extra = sorted(key for key in metadata if key not in _KEY_ORDER)
+    for key in [*(k for k in _KEY_ORDER if k in metadata), *extra]:
+        value = metadata[key]
+        if isinstance(value, dict):
+            lines.append(f"#{key}:")
+            lines += [f"#  {sub}: {_quoted(value[sub])}" for sub in sorted(value)]
+        elif isinstance(value, list):
+            lines.append(f"#{key}:")
+            lines += [f"#  - {_quoted(item)}" for item in value]
+        else:
+            lines.append(f"#{key}: {_quoted(value)}")
+    lines.append("\t".join(COLUMNS))
+    for row in rows:
+        cells = [getattr(row, column) for column in COLUMNS]
+        for column, cell in zip(COLUMNS, cells, strict=True):
+            if "\t" in cell or "\n" in cell or "\r" in cell:
+                raise InputError(f"{row.subject_id} {row.object_id}: {column} holds a tab or line break")
+        lines.append("\t".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+def _quoted(value: str) -> str:
+    """Plain when YAML reads it back as the same string, else double-quoted (JSON escapes are valid YAML)."""
+    return value if _PLAIN_SCALAR.match(value) else json.dumps(value, ensure_ascii=False)
+
+
+def mappings_json(metadata: Metadata, rows: list[MappingRow]) -> str:
+    """The mapping set as one JSON object: {"metadata": {...}, "mappings": [{column: value}, ...]}."""
+    document = {"metadata": metadata, "mappings": [asdict(row) for row in rows]}
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+# ---------------------------------------------------------------------- RDF
+
+
+def converter_of(metadata: Metadata) -> Converter:
+    """A CURIE converter built from the mapping set's own curie_map."""
+    prefixes = metadata.get("curie_map")
+    if not isinstance(prefixes, dict):
+        raise InputError("mapping set metadata has no curie_map")
+    return Converter.from_prefix_map(prefixes)
+
+
+def mappings_graph(metadata: Metadata, rows: list[MappingRow]) -> Graph:
+    """One SKOS triple per row, plus a mapping resource per row whose sssom: properties keep every column."""
+    converter = converter_of(metadata)
+    graph = new_graph()
+    graph.bind("sssom", str(SSSOM))
+    graph.bind("mapping", str(MAPPING))
+    for number, row in enumerate(rows, start=1):
+        subject, predicate, obj = (_iri(converter, value) for value in (row.subject_id, row.predicate_id, row.object_id))
+        graph.add((subject, predicate, obj))
+        mapping = MAPPING[str(number)]
+        graph.add((mapping, RDF.type, SSSOM.Mapping))
+        graph.add((mapping, SSSOM.subject_id, subject))
+        graph.add((mapping, SSSOM.predicate_id, predicate))
+        graph.add((mapping, SSSOM.object_id, obj))
+        graph.add((mapping, SSSOM.mapping_justification, _iri(converter, row.mapping_justification)))
+        for column in ("subject_label", "object_label", "object_source_version", "comment"):
+            value: str = getattr(row, column)
+            if value:
+                graph.add((mapping, SSSOM[column], Literal(value)))
+    return graph
+
+
+def rows_from_graph(graph: Graph, metadata: Metadata) -> list[MappingRow]:
+    """The rows kept in a graph made by mappings_graph, in mapping-number order (CURIEs from the curie_map)."""
+    converter = converter_of(metadata)
+    numbered: list[tuple[int, MappingRow]] = []
+    for mapping in set(graph.subjects(RDF.type, SSSOM.Mapping)):
+        local = str(mapping).removeprefix(str(MAPPING))
+        if not local.isdigit():
+            raise InputError(f"{mapping}: mapping resources must be {MAPPING}<number>")
+        iris = {column: graph.value(mapping, SSSOM[column]) for column in _CURIE_CELLS}
+        subject, predicate, obj = iris["subject_id"], iris["predicate_id"], iris["object_id"]
+        if (subject, predicate, obj) not in graph:
+            raise InputError(f"{mapping}: the graph lacks the mapping triple {subject} {predicate} {obj}")
+        texts = {
+            column: _text(graph.value(mapping, SSSOM[column]))
+            for column in ("subject_label", "object_label", "object_source_version", "comment")
+        }
+        curies = {column: _curie(converter, mapping, iri) for column, iri in iris.items()}
+        numbered.append((int(local), MappingRow(**curies, **texts)))
+    return [row for _number, row in sorted(numbered)]
+
+
+def _iri(converter: Converter, curie: str) -> URIRef:
+    iri = converter.expand(curie)
+    if iri is None:
+        raise InputError(f"{curie!r}: prefix not in the mapping set's curie_map")
+    return URIRef(iri)
+
+
+def _curie(converter: Converter, mapping: Node, iri: Node | None) -> str:
+    if not isinstance(iri, URIRef):
+        raise InputError(f"{mapping}: an sssom: *_id property is missing or not an IRI")
+    curie = converter.compress(str(iri))
+    if curie is None:
+        raise InputError(f"{mapping}: {iri} has no prefix in the mapping set's curie_map")
+    return curie
+
+
+def _text(value: Node | None) -> str:
+    return "" if value is None else str(value)
