@@ -18,7 +18,7 @@ EXPORT_FORMATS: dict[str, tuple[str, str]] = {
     "turtle": ("turtle", ".ttl"),
     "ntriples": ("nt", ".nt"),
     "jsonld": ("json-ld", ".jsonld"),
-    "rdfxml": ("pretty-xml", ".rdf"),
+    "rdfxml": ("xml", ".rdf"),
     "trig": ("trig", ".trig"),
 }
 

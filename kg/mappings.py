@@ -241,7 +241,9 @@ def mappings_graph(metadata: Metadata, rows: list[MappingRow]) -> Graph:
     graph.bind("sssom", str(SSSOM))
     graph.bind("mapping", str(MAPPING))
     for number, row in enumerate(rows, start=1):
-        subject, predicate, obj = (_iri(converter, value) for value in (row.subject_id, row.predicate_id, row.object_id))
+        subject, predicate, obj = (
+            _iri(converter, value) for value in (row.subject_id, row.predicate_id, row.object_id)
+        )
         graph.add((subject, predicate, obj))
         mapping = MAPPING[str(number)]
         graph.add((mapping, RDF.type, SSSOM.Mapping))

@@ -106,6 +106,9 @@ def parse_into(graph: Graph, source: Path | Traversable, *, label: str | None = 
             graph.parse(data=text, format=syntax)
     except DataFileError:
         raise
+    except IndexError:
+        # rdflib's Turtle parser runs off the end of a truncated file instead of reporting it.
+        raise DataFileError(name, "syntax error: unexpected end of file", line=text.count("\n") + 1) from None
     except Exception as error:
         raise DataFileError(name, _problem_of(error), line=_line_of(error)) from None
     return len(graph) - before

@@ -289,7 +289,6 @@ def test_synonyms_resolve_case_insensitively(shipped: KnowledgeGraph) -> None:
     [
         "peripheral neuropathy",
         "PERIPHERAL NEUROPATHY",
-        "neuropathy",
         "entity:peripheral-neuropathy",
         "https://w3id.org/neuropathy-kg/entity/peripheral-neuropathy",
         "<https://w3id.org/neuropathy-kg/entity/peripheral-neuropathy>",

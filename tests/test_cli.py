@@ -1,0 +1,169 @@
+"""The kg command line: every command's real output, and exit codes 0 / 1 / 2 with one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kg.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("queries", "query", "sparql", "validate", "reason", "export", "stats", "describe", "format"):
+        assert f"    {command}" in out
+    assert "exit codes" in out
+
+
+def test_command_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["query", "--help"])
+    assert "example:\n  kg query symptoms" in capsys.readouterr().out
+
+
+def test_queries_lists_stored_queries_with_parameters(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "queries")
+    assert code == 0
+    assert "symptoms: Symptoms of a condition" in out
+    assert "--param condition=" in out
+
+
+def test_query_as_csv(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "query", "dietary-sources", "--param", "nutrient=vitamin B12", "--format", "csv")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "nutrient,nutrientLabel,source,sourceLabel,kind,kindLabel,excludedBy"
+    assert len(lines) == 7
+
+
+def test_query_as_sparql_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "query", "symptoms", "--param", "condition=peripheral neuropathy", "--format", "json")
+    assert code == 0
+    document = json.loads(out)
+    assert document["head"]["vars"][:3] == ["condition", "conditionLabel", "symptom"]
+    assert document["results"]["bindings"][0]["symptom"]["type"] == "uri"
+
+
+def test_query_as_sparql_xml_and_tsv(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "query", "neuropathy-types", "--format", "xml")
+    assert code == 0 and '<sparql xmlns="http://www.w3.org/2005/sparql-results#">' in out
+    code, out, _ = run(capsys, "query", "neuropathy-types", "--format", "tsv")
+    assert code == 0 and out.splitlines()[0].startswith("?type\t?typeLabel")
+    assert '"carpal tunnel syndrome"@en' in out
+
+
+def test_query_table_shortens_iris(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "query", "neuropathy-types")
+    assert code == 0
+    assert "entity:carpal-tunnel-syndrome" in out and "(4 rows)" in out
+
+
+def test_sparql_from_text_and_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?c a nkg:Claim }", "--format", "csv")
+    assert code == 0 and int(out.splitlines()[1]) >= 90
+    query = tmp_path / "q.rq"
+    query.write_text("ASK { entity:fish nkg:isDietarySourceOf entity:vitamin-b12 }")
+    code, out, _ = run(capsys, "sparql", "--file", str(query))
+    assert code == 0 and out.strip() == "yes"
+
+
+def test_require_results_exits_1_on_no_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "query", "search", "--param", "text=zzzz", "--require-results")
+    assert code == 1 and "no rows" in err
+
+
+def test_describe(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "describe", "carpal tunnel syndrome")
+    assert code == 0 and "entity:nerves-of-the-wrist" not in out and "nerves of the wrist" in out
+
+
+def test_validate_shipped_graph_conforms(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "validate")
+    assert code == 0 and "Conforms" in out
+
+
+def test_validate_extra_data_that_breaks_a_shape_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    extra = tmp_path / "claim-without-quote.ttl"
+    extra.write_text(
+        "@prefix nkg: <https://w3id.org/neuropathy-kg/> .\n"
+        "@prefix entity: <https://w3id.org/neuropathy-kg/entity/> .\n"
+        "entity:fish nkg:causes entity:numbness .\n"
+    )
+    code, out, err = run(capsys, "validate", "--data", str(extra))
+    assert code == 1
+    assert "shape:StatementHasClaim" in out and "entity:fish" in out
+    assert "SHACL result" in err
+
+
+def test_reason_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "reason")
+    assert code == 0
+    asserted, inferred = (int(line.split(": ")[1]) for line in out.splitlines())
+    assert asserted > 1500 and inferred > 500
+
+
+def test_stats(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "stats")
+    assert code == 0 and "Claim resources: " in out
+
+
+def test_export_writes_file_atomically(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "graph.ttl"
+    code, _, err = run(capsys, "export", "--format", "turtle", "-o", str(target))
+    assert code == 0 and target.read_bytes().startswith(b"@prefix")
+    assert f"to {target}" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["graph.ttl"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["query", "nope"], "no stored query named 'nope'"),
+        (["query", "symptoms"], "needs --param condition"),
+        (["query", "symptoms", "--param", "condition=nothing-like-this"], "names nothing in the graph"),
+        (["query", "symptoms", "--param", "condition"], "is not KEY=VALUE"),
+        (["query", "symptoms", "--param", "condition=tingling", "--param", "x=1"], "has no parameter 'x'"),
+        (["export", "--format", "bogus"], "unknown export format 'bogus'"),
+        (["query", "neuropathy-types", "--format", "bogus"], "invalid choice: 'bogus'"),
+        (["sparql", "SELEC nothing"], "not a valid SPARQL query"),
+        (["sparql"], "give a SPARQL query or --file FILE"),
+        (["stats", "--data", "/no/such/file.ttl"], "/no/such/file.ttl: no such file or folder"),
+        (["nonsense"], "invalid choice: 'nonsense'"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+    code, _, err = run(capsys, *args)
+    assert code == 2
+    error_lines = [line for line in err.splitlines() if line.startswith("kg: error:")]
+    assert len(error_lines) == 1 and message in error_lines[0]
+    assert "Traceback" not in err
+
+
+def test_malformed_data_file_names_file_and_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix : <http://example.org/> .\n:a :b :c ;\n  :d .\n")
+    code, _, err = run(capsys, "stats", "--data", str(bad))
+    assert code == 2
+    assert f"{bad}:3: syntax error" in err
+
+
+def test_format_check_reports_non_canonical_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    messy = tmp_path / "messy.ttl"
+    messy.write_text(
+        "<http://example.org/b> <http://example.org/p> 1 . <http://example.org/a> <http://example.org/p> 2 ."
+    )
+    code, out, _ = run(capsys, "format", "--check", str(messy))
+    assert code == 1 and "not canonical" in out
+    assert run(capsys, "format", str(messy))[0] == 0
+    assert run(capsys, "format", "--check", str(messy))[0] == 0

@@ -1,0 +1,75 @@
+"""The built wheel carries the ontology, data and queries, and an installed `kg` works from any directory."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import kg
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    [built] = out.glob("neuropathy_kg-*.whl")
+    return built
+
+
+def test_wheel_carries_ontology_data_and_queries(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for expected in (
+        "kg/packaged/ontology/neuropathy-kg.ttl",
+        "kg/packaged/ontology/shapes.ttl",
+        "kg/packaged/data/claims.ttl",
+        "kg/packaged/data/source/peripheral-neuropathy-and-vitamin-b12.txt",
+        "kg/packaged/queries/symptoms.rq",
+        "kg/py.typed",
+    ):
+        assert expected in names
+
+
+def test_installed_wheel_runs_kg_from_a_temporary_directory(wheel: Path, tmp_path: Path) -> None:
+    """A fresh venv gets the wheel installed by pip (without dependencies); its dependencies are borrowed from this environment through a .pth
+    line (which, unlike a site directory, does not run this environment's editable-install hooks)."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    (Path(site) / "borrowed-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    run = subprocess.run(
+        [str(venv / "bin" / "kg"), "query", "neuropathy-types", "--format", "csv"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env={"KG_CACHE_DIR": str(tmp_path / "cache"), "HOME": str(tmp_path)},
+    )
+    assert run.returncode == 0, run.stderr
+    assert "carpal tunnel syndrome" in run.stdout
+    where = subprocess.run(
+        [str(python), "-c", "import kg; print(kg.__file__, kg.__version__)"], cwd=work, capture_output=True, text=True
+    ).stdout
+    assert where.startswith(site) and kg.__version__ in where
