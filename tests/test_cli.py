@@ -57,40 +57,49 @@ def test_query_as_sparql_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_query_as_sparql_xml_and_tsv(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "query", "neuropathy-types", "--format", "xml")
-    assert code == 0 and '<sparql xmlns="http://www.w3.org/2005/sparql-results#">' in out
+    assert code == 0
+    assert '<sparql xmlns="http://www.w3.org/2005/sparql-results#">' in out
     code, out, _ = run(capsys, "query", "neuropathy-types", "--format", "tsv")
-    assert code == 0 and out.splitlines()[0].startswith("?type\t?typeLabel")
+    assert code == 0
+    assert out.splitlines()[0].startswith("?type\t?typeLabel")
     assert '"carpal tunnel syndrome"@en' in out
 
 
 def test_query_table_shortens_iris(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "query", "neuropathy-types")
     assert code == 0
-    assert "entity:carpal-tunnel-syndrome" in out and "(4 rows)" in out
+    assert "entity:carpal-tunnel-syndrome" in out
+    assert "(4 rows)" in out
 
 
 def test_sparql_from_text_and_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, _ = run(capsys, "sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?c a nkg:Claim }", "--format", "csv")
-    assert code == 0 and int(out.splitlines()[1]) >= 90
+    assert code == 0
+    assert int(out.splitlines()[1]) >= 90
     query = tmp_path / "q.rq"
     query.write_text("ASK { entity:fish nkg:isDietarySourceOf entity:vitamin-b12 }")
     code, out, _ = run(capsys, "sparql", "--file", str(query))
-    assert code == 0 and out.strip() == "yes"
+    assert code == 0
+    assert out.strip() == "yes"
 
 
 def test_require_results_exits_1_on_no_rows(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "query", "search", "--param", "text=zzzz", "--require-results")
-    assert code == 1 and "no rows" in err
+    assert code == 1
+    assert "no rows" in err
 
 
 def test_describe(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "describe", "carpal tunnel syndrome")
-    assert code == 0 and "entity:nerves-of-the-wrist" not in out and "nerves of the wrist" in out
+    assert code == 0
+    assert "entity:nerves-of-the-wrist" not in out
+    assert "nerves of the wrist" in out
 
 
 def test_validate_shipped_graph_conforms(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "validate")
-    assert code == 0 and "Conforms" in out
+    assert code == 0
+    assert "Conforms" in out
 
 
 def test_validate_extra_data_that_breaks_a_shape_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -102,7 +111,8 @@ def test_validate_extra_data_that_breaks_a_shape_exits_1(capsys: pytest.CaptureF
     )
     code, out, err = run(capsys, "validate", "--data", str(extra))
     assert code == 1
-    assert "shape:StatementHasClaim" in out and "entity:fish" in out
+    assert "shape:StatementHasClaim" in out
+    assert "entity:fish" in out
     assert "SHACL result" in err
 
 
@@ -110,18 +120,21 @@ def test_reason_counts(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "reason")
     assert code == 0
     asserted, inferred = (int(line.split(": ")[1]) for line in out.splitlines())
-    assert asserted > 1500 and inferred > 500
+    assert asserted > 1500
+    assert inferred > 500
 
 
 def test_stats(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "stats")
-    assert code == 0 and "Claim resources: " in out
+    assert code == 0
+    assert "Claim resources: " in out
 
 
 def test_export_writes_file_atomically(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     target = tmp_path / "graph.ttl"
     code, _, err = run(capsys, "export", "--format", "turtle", "-o", str(target))
-    assert code == 0 and target.read_bytes().startswith(b"@prefix")
+    assert code == 0
+    assert target.read_bytes().startswith(b"@prefix")
     assert f"to {target}" in err
     assert [p.name for p in tmp_path.iterdir()] == ["graph.ttl"]
 
@@ -146,7 +159,8 @@ def test_bad_input_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], arg
     code, _, err = run(capsys, *args)
     assert code == 2
     error_lines = [line for line in err.splitlines() if line.startswith("kg: error:")]
-    assert len(error_lines) == 1 and message in error_lines[0]
+    assert len(error_lines) == 1
+    assert message in error_lines[0]
     assert "Traceback" not in err
 
 
@@ -164,6 +178,7 @@ def test_format_check_reports_non_canonical_files(capsys: pytest.CaptureFixture[
         "<http://example.org/b> <http://example.org/p> 1 . <http://example.org/a> <http://example.org/p> 2 ."
     )
     code, out, _ = run(capsys, "format", "--check", str(messy))
-    assert code == 1 and "not canonical" in out
+    assert code == 1
+    assert "not canonical" in out
     assert run(capsys, "format", str(messy))[0] == 0
     assert run(capsys, "format", "--check", str(messy))[0] == 0

@@ -52,7 +52,9 @@ def quotes(graph: Graph) -> list[tuple[URIRef, str, int, int]]:
             if (selector, RDF.type, OA.TextPositionSelector) in graph:
                 start = int(graph.value(selector, OA.start))  # type: ignore[arg-type]
                 end = int(graph.value(selector, OA.end))  # type: ignore[arg-type]
-        assert exact is not None and start is not None and end is not None, quote
+        assert exact is not None, quote
+        assert start is not None, quote
+        assert end is not None, quote
         found.append((URIRef(quote), exact, start, end))
     return found
 
@@ -160,4 +162,5 @@ def test_every_entity_has_one_english_label(shipped: KnowledgeGraph) -> None:
     assert len(entities) >= 70
     for entity in entities:
         labels = list(shipped.asserted.objects(entity, RDFS.label))
-        assert len(labels) == 1 and labels[0].language == "en", entity  # type: ignore[union-attr]
+        assert len(labels) == 1, entity
+        assert labels[0].language == "en", entity  # type: ignore[union-attr]

@@ -259,3 +259,34 @@ def test_shipped_mappings_conform_to_the_shapes() -> None:
     metadata, rows = _mapping_set()
     report = validate(mappings_graph(metadata, rows), _graph(SHAPES))
     assert report.conforms, report.to_table()
+
+
+#: One malformed object IRI per vocabulary shape of shapes-mappings.ttl (the fixture file covers MONDO too).
+MALFORMED_OBJECTS: dict[str, str] = {
+    "CHEBI": "http://purl.obolibrary.org/obo/CHEBI_x176843",
+    "CL": "http://purl.obolibrary.org/obo/CL_540",
+    "DOID": "http://purl.obolibrary.org/obo/DOID_",
+    "FOODON": "http://purl.obolibrary.org/obo/FOODON_0001256",
+    "HP": "http://purl.obolibrary.org/obo/HP_09830",
+    "ICD10CM": "http://purl.bioontology.org/ontology/ICD10CM/G56-0",
+    "MESH": "http://id.nlm.nih.gov/mesh/D0148",
+    "MONDO": "http://purl.obolibrary.org/obo/MONDO_00052440",
+    "NCIT": "http://purl.obolibrary.org/obo/NCIT_12439",
+    "UBERON": "http://purl.obolibrary.org/obo/UBERON_955",
+}
+
+
+@pytest.mark.parametrize("vocabulary", sorted(MALFORMED_OBJECTS))
+def test_each_vocabulary_shape_rejects_a_malformed_iri(vocabulary: str) -> None:
+    data = new_graph()
+    subject = URIRef("https://w3id.org/neuropathy-kg/entity/peripheral-neuropathy")
+    data.add((subject, SKOS.closeMatch, URIRef(MALFORMED_OBJECTS[vocabulary])))
+    report = validate(data, _graph(SHAPES))
+    assert [r.source_shape for r in report.results] == [f"shape:Mapping-{vocabulary}"], report.to_table()
+
+
+def test_every_vocabulary_shape_is_tested() -> None:
+    shapes = _graph(SHAPES)
+    prefix = "https://w3id.org/neuropathy-kg/shape/Mapping-"
+    named = {str(s).removeprefix(prefix) for s in shapes.subjects(None, None) if str(s).startswith(prefix)}
+    assert named == set(MALFORMED_OBJECTS)

@@ -41,8 +41,8 @@ def test_wheel_carries_ontology_data_and_queries(wheel: Path) -> None:
 
 
 def test_installed_wheel_runs_kg_from_a_temporary_directory(wheel: Path, tmp_path: Path) -> None:
-    """A fresh venv gets the wheel installed by pip (without dependencies); its dependencies are borrowed from this environment through a .pth
-    line (which, unlike a site directory, does not run this environment's editable-install hooks)."""
+    """A fresh venv gets the wheel installed by pip without dependencies; those are borrowed from this
+    environment through a .pth line (which, unlike a site directory, runs no editable-install hooks)."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
@@ -72,4 +72,5 @@ def test_installed_wheel_runs_kg_from_a_temporary_directory(wheel: Path, tmp_pat
     where = subprocess.run(
         [str(python), "-c", "import kg; print(kg.__file__, kg.__version__)"], cwd=work, capture_output=True, text=True
     ).stdout
-    assert where.startswith(site) and kg.__version__ in where
+    assert where.startswith(site)
+    assert kg.__version__ in where

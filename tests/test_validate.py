@@ -120,8 +120,10 @@ def _ontology() -> Graph:
 @cache
 def _shapes() -> Graph:
     graph = new_graph()
+    # shapes-mappings.ttl has its own fixtures and coverage test in test_mappings.py
     for entry in shapes_files():
-        parse_into(graph, entry, label=f"kg/{entry.name}")
+        if entry.name == "shapes.ttl":
+            parse_into(graph, entry, label=f"kg/{entry.name}")
     return graph
 
 
