@@ -15,7 +15,8 @@ from kg import reason as reasoning
 from kg.engine import ENGINES, OxigraphEngine, check_read_only, run_with_rdflib
 from kg.errors import InputError, ParameterError
 from kg.export import serialize
-from kg.packaged import data_files, ontology_files, shapes_files
+from kg.mappings import converter_of, mappings_graph, read_mapping_set
+from kg.packaged import data_files, mapping_file, ontology_files, shapes_files
 from kg.queries import StoredQuery, stored_query
 from kg.resolve import LabelIndex
 from kg.results import QueryResult
@@ -53,6 +54,9 @@ class KnowledgeGraph:
             for entry in [*ontology_files(), *data_files()]:
                 parse_into(graph, entry, label=f"kg/{entry.name}")
                 sources.append(f"package:{entry.name}")
+            metadata, rows = read_mapping_set(mapping_file())
+            graph += mappings_graph(metadata, rows)
+            sources.append(f"package:{mapping_file().name}")
         for path in expand_paths(extra):
             parse_into(graph, path)
             sources.append(str(path))
@@ -98,7 +102,9 @@ class KnowledgeGraph:
     @property
     def labels(self) -> LabelIndex:
         if self._labels is None:
-            self._labels = LabelIndex(self.graph(inferred=False), PREFIXES)
+            metadata, _rows = read_mapping_set(mapping_file())
+            prefixes = {**converter_of(metadata).prefix_map, **PREFIXES}
+            self._labels = LabelIndex(self.graph(inferred=False), prefixes)
         return self._labels
 
     def resolve(self, value: str, parameter: str = "value") -> URIRef:
@@ -123,6 +129,8 @@ class KnowledgeGraph:
                 if not value.strip():
                     raise ParameterError(f"{name} must not be empty")
                 bound[name] = Literal(value)
+            elif parameter.kind == "iri":
+                bound[name] = self.labels.expand(value, name)
             else:
                 bound[name] = self.resolve(value, name)
         return bound

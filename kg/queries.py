@@ -14,12 +14,13 @@ __all__ = ["Parameter", "StoredQuery", "parse_stored_query", "stored_queries", "
 _HEADER_LINE = re.compile(
     r"^#\s?(?P<key>[a-z]+)(?:\s+(?P<name>[a-z][a-z0-9_]*))?(?:\s+\((?P<kind>[a-z]+)\))?:\s*(?P<value>.*)$"
 )
-_KINDS = ("entity", "literal")
+_KINDS = ("entity", "iri", "literal")
 
 
 @dataclass(frozen=True)
 class Parameter:
-    """A value the caller supplies; `entity` values are resolved to an IRI, `literal` ones used as text."""
+    """A value the caller supplies: `entity` resolves a label, synonym, CURIE or IRI to a graph resource;
+    `iri` expands a CURIE or IRI as given (an external identifier); `literal` is used as text."""
 
     name: str
     description: str

@@ -58,6 +58,14 @@ class LabelIndex:
         hint = f"; closest labels: {suggestions}" if suggestions else "; 'kg query search --param text=…' finds labels"
         raise ParameterError(f"{parameter}={value!r} names nothing in the graph{hint}")
 
+    def expand(self, value: str, parameter: str = "value") -> URIRef:
+        """The IRI a CURIE or IRI stands for, without requiring it to be in the graph."""
+        iri = self._as_iri(value.strip())
+        if iri is None:
+            known = ", ".join(sorted(self._prefixes))
+            raise ParameterError(f"{parameter}={value!r} is not an IRI or a CURIE with a known prefix ({known})")
+        return iri
+
     def _as_iri(self, text: str) -> URIRef | None:
         if text.startswith("<") and text.endswith(">"):
             return URIRef(text[1:-1])

@@ -318,3 +318,24 @@ def test_service_and_updates_are_refused(shipped: KnowledgeGraph) -> None:
 
 def test_stored_query_lookup_by_name() -> None:
     assert stored_query("symptoms").parameters[0].name == "condition"
+
+
+def test_xref_finds_the_entity_for_an_external_identifier(shipped: KnowledgeGraph) -> None:
+    rows = labels(shipped, "xref", ("entityLabel", "predicate"), id="MESH:D014806")
+    assert rows == {("vitamin B12 deficiency", "http://www.w3.org/2004/02/skos/core#exactMatch")}
+    assert len(shipped.query("xref", id="http://id.nlm.nih.gov/mesh/D014806")) == 1
+
+
+def test_entity_parameters_accept_external_curies(shipped: KnowledgeGraph) -> None:
+    assert shipped.resolve("HP:0009830") == shipped.resolve("peripheral neuropathy")
+
+
+def test_xref_rejects_an_unknown_prefix(shipped: KnowledgeGraph) -> None:
+    with pytest.raises(ParameterError, match="not an IRI or a CURIE with a known prefix"):
+        shipped.query("xref", id="NOPE:123")
+
+
+def test_describe_shows_mappings(shipped: KnowledgeGraph) -> None:
+    rows = shipped.query("describe", entity="vitamin B12 deficiency").dicts()
+    mapped = {str(row["value"]) for row in rows if str(row["predicate"]).endswith("exactMatch")}
+    assert "http://id.nlm.nih.gov/mesh/D014806" in mapped
