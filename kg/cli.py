@@ -14,7 +14,7 @@ from kg.graph import KnowledgeGraph
 from kg.queries import stored_queries, stored_query
 from kg.results import RESULT_FORMATS, QueryResult
 from kg.store import new_graph, parse_into
-from kg.terms import PREFIXES
+from kg.terms import compact
 
 __all__ = ["main"]
 
@@ -38,10 +38,7 @@ def _graph(args: argparse.Namespace) -> KnowledgeGraph:
 
 
 def _shorten(iri: str) -> str:
-    for prefix, namespace in sorted(PREFIXES.items(), key=lambda item: -len(item[1])):
-        if iri.startswith(namespace) and "/" not in iri[len(namespace) :] and "#" not in iri[len(namespace) :]:
-            return f"{prefix}:{iri[len(namespace) :]}"
-    return iri
+    return compact(iri) or iri
 
 
 def _print_result(result: QueryResult, output_format: str, require_rows: bool) -> int:

@@ -16,6 +16,7 @@ __all__ = [
     "PREFIXES",
     "PROJECT_NAMESPACE",
     "SOURCE",
+    "compact",
 ]
 
 PROJECT_NAMESPACE = "https://w3id.org/neuropathy-kg/"
@@ -56,3 +57,12 @@ PREFIXES: dict[str, str] = {
     "source": str(SOURCE),
     "xsd": str(XSD),
 }
+
+
+def compact(iri: str) -> str | None:
+    """The CURIE for `iri` under the longest matching project prefix, or None where none fits cleanly."""
+    for prefix, namespace in sorted(PREFIXES.items(), key=lambda item: -len(item[1])):
+        local = iri[len(namespace) :]
+        if iri.startswith(namespace) and "/" not in local and "#" not in local:
+            return f"{prefix}:{local}"
+    return None

@@ -9,7 +9,7 @@ from rdflib import Graph
 from rdflib.namespace import RDF
 from rdflib.term import Node
 
-from kg.terms import PREFIXES, SH
+from kg.terms import SH, compact
 
 __all__ = ["ValidationReport", "ValidationResult", "validate"]
 
@@ -97,7 +97,4 @@ def _short(term: Node | None) -> str | None:
     if term is None:
         return None
     text = str(term)
-    for prefix, namespace in sorted(PREFIXES.items(), key=lambda item: -len(item[1])):
-        if text.startswith(namespace) and "/" not in text[len(namespace) :]:
-            return f"{prefix}:{text[len(namespace) :]}"
-    return str(term.n3()) if hasattr(term, "n3") else text
+    return compact(text) or (str(term.n3()) if hasattr(term, "n3") else text)
