@@ -11,6 +11,8 @@ from kg import __version__
 from kg.errors import InputError, KGError, NoResultsError, ValidationFailedError
 from kg.export import EXPORT_FORMATS, canonical_turtle, write_atomically
 from kg.graph import KnowledgeGraph
+from kg.mappings import MAPPING_FORMATS, export_mapping_set, read_mapping_set
+from kg.packaged import mapping_file
 from kg.queries import stored_queries, stored_query
 from kg.results import RESULT_FORMATS, QueryResult
 from kg.store import new_graph, parse_into
@@ -117,12 +119,22 @@ def _cmd_reason(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    data = _graph(args).export(args.format, inferred=args.inferred)
-    if args.output in (None, "-"):
+    _write_output(_graph(args).export(args.format, inferred=args.inferred), args.output)
+    return 0
+
+
+def _write_output(data: bytes, output: str | None) -> None:
+    """Standard output for None or '-', else the file, written atomically so a reader never sees half of it."""
+    if output in (None, "-"):
         sys.stdout.buffer.write(data)
     else:
-        write_atomically(Path(args.output), data)
-        print(f"wrote {len(data)} bytes to {args.output}", file=sys.stderr)
+        write_atomically(Path(output), data)
+        print(f"wrote {len(data)} bytes to {output}", file=sys.stderr)
+
+
+def _cmd_mappings(args: argparse.Namespace) -> int:
+    metadata, rows = read_mapping_set(mapping_file())
+    _write_output(export_mapping_set(metadata, rows, args.format), args.output)
     return 0
 
 
@@ -245,6 +257,15 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--inferred", action="store_true", help="include the inferred triples")
     sub.add_argument("-o", "--output", help="file to write (atomically); default: standard output")
     data_option(sub)
+
+    sub = command(
+        "mappings",
+        _cmd_mappings,
+        "export the SSSOM mapping set to external vocabularies (MONDO, HPO, MeSH, …)",
+        "kg mappings --format turtle -o mappings.ttl",
+    )
+    sub.add_argument("--format", choices=MAPPING_FORMATS, default="sssom", help="output format (default: sssom)")
+    sub.add_argument("-o", "--output", help="file to write (atomically); default: standard output")
 
     sub = command("stats", _cmd_stats, "count triples and resources per class", "kg stats")
     data_option(sub)

@@ -14,17 +14,20 @@ from rdflib.namespace import RDF
 from rdflib.term import Node
 
 from kg.errors import DataFileError, InputError
+from kg.export import canonical_turtle
 from kg.store import new_graph
-from kg.terms import PROJECT_NAMESPACE
+from kg.terms import PREFIXES
 
 __all__ = [
     "COLUMNS",
     "MAPPING",
+    "MAPPING_FORMATS",
     "SSSOM",
     "MappingRow",
     "Metadata",
     "MetadataValue",
     "converter_of",
+    "export_mapping_set",
     "mappings_graph",
     "mappings_json",
     "read_mapping_set",
@@ -33,9 +36,9 @@ __all__ = [
 ]
 
 #: The SSSOM vocabulary, used for the per-mapping resources that keep every column in RDF.
-SSSOM = Namespace("https://w3id.org/sssom/")
+SSSOM = Namespace(PREFIXES["sssom"])
 #: Minted mapping resources: MAPPING[str(n)] for the n-th row (1-based, in file order).
-MAPPING = Namespace(PROJECT_NAMESPACE + "mapping/")
+MAPPING = Namespace(PREFIXES["mapping"])
 
 #: A metadata value of the YAML header: a scalar, a list of scalars, or a mapping (only `curie_map`).
 MetadataValue = str | list[str] | dict[str, str]
@@ -224,6 +227,21 @@ def mappings_json(metadata: Metadata, rows: list[MappingRow]) -> str:
 
 
 # ---------------------------------------------------------------------- RDF
+
+
+#: Formats `export_mapping_set` writes: the SSSOM TSV itself, its RDF (SKOS triples + one resource per row), JSON.
+MAPPING_FORMATS = ("sssom", "turtle", "json")
+
+
+def export_mapping_set(metadata: Metadata, rows: list[MappingRow], format: str = "sssom") -> bytes:
+    """The mapping set as SSSOM TSV, canonical Turtle or JSON (UTF-8 bytes, the same for the same input)."""
+    if format == "sssom":
+        return write_mapping_set(metadata, rows).encode("utf-8")
+    if format == "turtle":
+        return canonical_turtle(mappings_graph(metadata, rows))
+    if format == "json":
+        return mappings_json(metadata, rows).encode("utf-8")
+    raise InputError(f"unknown mapping format {format!r} (use one of {', '.join(MAPPING_FORMATS)})")
 
 
 def converter_of(metadata: Metadata) -> Converter:

@@ -41,6 +41,7 @@ PREFIXES: dict[str, str] = {
     "claim": str(CLAIM),
     "dcterms": str(DCTERMS),
     "entity": str(ENTITY),
+    "mapping": PROJECT_NAMESPACE + "mapping/",
     "nkg": str(NKG),
     "oa": str(OA),
     "obo": str(OBO),
@@ -50,11 +51,13 @@ PREFIXES: dict[str, str] = {
     "quote": _ARTICLE + "quote/",
     "rdf": str(RDF),
     "rdfs": str(RDFS),
+    "semapv": "https://w3id.org/semapv/vocab/",
     "reference": _ARTICLE + "reference/",
     "sh": str(SH),
     "shape": PROJECT_NAMESPACE + "shape/",
     "skos": str(SKOS),
     "source": str(SOURCE),
+    "sssom": "https://w3id.org/sssom/",
     "xsd": str(XSD),
 }
 
