@@ -1,0 +1,111 @@
+"""The reasoned graph kept on disk as an Oxigraph store, keyed by a hash of its input files, opened in milliseconds."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib.metadata import version
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+import pyoxigraph as ox
+
+__all__ = ["ASSERTED_GRAPH", "INFERRED_GRAPH", "Snapshot", "load_graphs", "read_inputs", "snapshot_key"]
+
+#: Named graphs of the snapshot store: what was asserted and what the reasoner added, kept apart as everywhere else.
+ASSERTED_GRAPH = ox.NamedNode("https://w3id.org/neuropathy-kg/graph/asserted")
+INFERRED_GRAPH = ox.NamedNode("https://w3id.org/neuropathy-kg/graph/inferred")
+
+#: Bump when the layout of a snapshot changes, so old snapshots are never read as new ones.
+_FORMAT = "1"
+#: Written last, inside the folder, so a folder without it (a crash mid-write) is never opened.
+_COMPLETE = "complete"
+
+
+def snapshot_key(inputs: Iterable[tuple[str, bytes]]) -> str:
+    """A hash of every input file's name and bytes plus the versions that shape the result (kg, owlrl, pyoxigraph)."""
+    digest = hashlib.sha256()
+    versions = " ".join(f"{name} {_version(name)}" for name in ("neuropathy-kg", "owlrl", "pyoxigraph", "rdflib"))
+    digest.update(f"snapshot {_FORMAT} {versions}\n".encode())
+    for name, data in inputs:
+        digest.update(f"{name}\n{len(data)}\n".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def _version(distribution: str) -> str:
+    try:
+        return version(distribution)
+    except Exception:  # an uninstalled checkout still gets a stable key
+        return "unknown"
+
+
+def read_inputs(files: Iterable[Traversable | Path]) -> list[tuple[str, bytes]]:
+    """(name, bytes) of each file, the packaged ones named by file name and the user's by absolute path."""
+    inputs = []
+    for entry in files:
+        name = str(entry.resolve()) if isinstance(entry, Path) else f"package:{entry.name}"
+        inputs.append((name, entry.read_bytes()))
+    return inputs
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A finished snapshot: its folder and the read-only store over it."""
+
+    path: Path
+    store: ox.Store
+
+    @classmethod
+    def open(cls, directory: Path, key: str) -> Snapshot | None:
+        """The snapshot for `key`, or None if there is none or it is unfinished or damaged (never half of one)."""
+        path = directory / f"snapshot-{key}"
+        try:
+            if (path / _COMPLETE).read_text(encoding="utf-8") != key:
+                return None
+            return cls(path, ox.Store.read_only(str(path)))
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    @classmethod
+    def build(cls, directory: Path, key: str, write: Callable[[ox.Store], None]) -> Snapshot:
+        """Fill a new store with `write`, then move it into place in one rename; a concurrent builder may win."""
+        directory.mkdir(parents=True, exist_ok=True)
+        final = directory / f"snapshot-{key}"
+        scratch = Path(tempfile.mkdtemp(prefix=f".snapshot-{key[:12]}-", dir=directory))
+        try:
+            store = ox.Store(str(scratch))
+            write(store)
+            store.flush()
+            del store  # closes the database before the folder moves
+            (scratch / _COMPLETE).write_text(key, encoding="utf-8")
+            _fsync_folder(scratch)
+            if final.exists() and cls.open(directory, key) is None:
+                shutil.rmtree(final, ignore_errors=True)  # damaged leftovers of an earlier run
+            with contextlib.suppress(OSError):  # another process finished the same snapshot first: use theirs
+                os.rename(scratch, final)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        snapshot = cls.open(directory, key)
+        if snapshot is None:
+            raise OSError(f"{final}: the snapshot could not be written or read back")
+        return snapshot
+
+
+def load_graphs(store: ox.Store, asserted: bytes, inferred: bytes) -> None:
+    """Bulk-load N-Triples of the asserted and the inferred triples into their named graphs."""
+    for data, graph in ((asserted, ASSERTED_GRAPH), (inferred, INFERRED_GRAPH)):
+        if data:
+            store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+
+
+def _fsync_folder(path: Path) -> None:
+    for entry in path.iterdir():
+        if entry.is_file():
+            with open(entry, "rb") as handle:
+                os.fsync(handle.fileno())

@@ -1,0 +1,72 @@
+"""Snapshots: the reasoned graph on disk, keyed by its inputs, never half-written and never read when damaged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH, Snapshot, load_graphs, read_inputs, snapshot_key
+
+ASSERTED = b"<https://example.org/a> <https://example.org/p> <https://example.org/b> .\n"
+INFERRED = b"<https://example.org/b> <https://example.org/q> <https://example.org/a> .\n"
+
+
+def _write(store: ox.Store) -> None:
+    load_graphs(store, ASSERTED, INFERRED)
+
+
+def test_key_depends_on_every_name_and_byte() -> None:
+    base = snapshot_key([("a.ttl", b"x"), ("b.ttl", b"y")])
+    assert base == snapshot_key([("a.ttl", b"x"), ("b.ttl", b"y")])
+    assert base != snapshot_key([("a.ttl", b"x"), ("b.ttl", b"z")])
+    assert base != snapshot_key([("a.ttl", b"x"), ("c.ttl", b"y")])
+    assert base != snapshot_key([("a.ttl", b"xb.ttl"), ("", b"y")]), "names and contents must not run together"
+
+
+def test_user_files_are_named_by_absolute_path(tmp_path: Path) -> None:
+    file = tmp_path / "extra.ttl"
+    file.write_bytes(b"# nothing\n")
+    assert read_inputs([file]) == [(str(file.resolve()), b"# nothing\n")]
+
+
+def test_built_snapshot_opens_read_only_with_graphs_apart(tmp_path: Path) -> None:
+    built = Snapshot.build(tmp_path, "k1", _write)
+    reopened = Snapshot.open(tmp_path, "k1")
+    assert reopened is not None
+    assert reopened.path == built.path
+    graphs = {quad.graph_name for quad in reopened.store}
+    assert graphs == {ASSERTED_GRAPH, INFERRED_GRAPH}
+    assert len(reopened.store) == 2
+    with pytest.raises(RuntimeError, match="read-write"):
+        reopened.store.add(
+            ox.Quad(ox.NamedNode("https://example.org/c"), ox.NamedNode("https://example.org/p"), ox.Literal("x"))
+        )
+    assert not [entry for entry in tmp_path.iterdir() if entry.name.startswith(".snapshot-")], "scratch left behind"
+
+
+def test_missing_or_unfinished_snapshot_is_not_opened(tmp_path: Path) -> None:
+    assert Snapshot.open(tmp_path, "absent") is None
+    Snapshot.build(tmp_path, "k2", _write)
+    (tmp_path / "snapshot-k2" / "complete").unlink()  # as if the process died before finishing
+    assert Snapshot.open(tmp_path, "k2") is None
+
+
+def test_damaged_snapshot_is_rebuilt(tmp_path: Path) -> None:
+    Snapshot.build(tmp_path, "k3", _write)
+    (tmp_path / "snapshot-k3" / "complete").write_text("another key", encoding="utf-8")
+    assert Snapshot.open(tmp_path, "k3") is None
+    rebuilt = Snapshot.build(tmp_path, "k3", _write)
+    assert len(rebuilt.store) == 2
+
+
+def test_a_failing_writer_leaves_nothing_behind(tmp_path: Path) -> None:
+    def fail(store: ox.Store) -> None:
+        load_graphs(store, ASSERTED, b"")
+        raise RuntimeError("killed mid-write")
+
+    with pytest.raises(RuntimeError):
+        Snapshot.build(tmp_path, "k4", fail)
+    assert Snapshot.open(tmp_path, "k4") is None
+    assert list(tmp_path.iterdir()) == []
