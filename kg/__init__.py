@@ -1,6 +1,8 @@
 """neuropathy-kg: a provenance-first knowledge graph of peripheral neuropathy and vitamin B12 deficiency."""
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 from kg.errors import (
     DataFileError,
@@ -9,13 +11,54 @@ from kg.errors import (
     NoResultsError,
     ParameterError,
     QueryError,
+    QueryTimeoutError,
+    ResultLimitError,
     UnknownQueryError,
     ValidationFailedError,
 )
-from kg.graph import KnowledgeGraph
+from kg.progress import progress, stage
 from kg.queries import Parameter, StoredQuery, stored_queries, stored_query
-from kg.results import QueryResult
-from kg.validate import ValidationReport, ValidationResult
+
+if TYPE_CHECKING:
+    from kg.diagram import causal_network, diagram
+    from kg.docs import reference_html, write_reference
+    from kg.graph import KnowledgeGraph
+    from kg.limits import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT
+    from kg.qc import QCFinding, QCReport, QCRule, qc_rules, run_qc
+    from kg.release import release_files, write_release
+    from kg.remote import RemoteGraph
+    from kg.results import QueryResult
+    from kg.validate import ValidationReport, ValidationResult
+
+#: Names imported on first use, not with the package: the engines behind them (rdflib's SPARQL parser, owlrl,
+#: pyshacl, curies, starlette) take most of a second to import, and `kg query` on a snapshot needs none of them.
+_LAZY = {
+    "DEFAULT_MAX_ROWS": "kg.limits",
+    "DEFAULT_TIMEOUT": "kg.limits",
+    "KnowledgeGraph": "kg.graph",
+    "QCFinding": "kg.qc",
+    "QCReport": "kg.qc",
+    "QCRule": "kg.qc",
+    "QueryResult": "kg.results",
+    "RemoteGraph": "kg.remote",
+    "ValidationReport": "kg.validate",
+    "ValidationResult": "kg.validate",
+    "causal_network": "kg.diagram",
+    "diagram": "kg.diagram",
+    "qc_rules": "kg.qc",
+    "reference_html": "kg.docs",
+    "release_files": "kg.release",
+    "run_qc": "kg.qc",
+    "write_reference": "kg.docs",
+    "write_release": "kg.release",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'kg' has no attribute {name!r}")
+
 
 try:
     __version__ = version("neuropathy-kg")
@@ -23,6 +66,8 @@ except PackageNotFoundError:  # pragma: no cover - only when run from a source t
     __version__ = "0+unknown"
 
 __all__ = [
+    "DEFAULT_MAX_ROWS",
+    "DEFAULT_TIMEOUT",
     "DataFileError",
     "InputError",
     "KGError",
@@ -30,14 +75,30 @@ __all__ = [
     "NoResultsError",
     "Parameter",
     "ParameterError",
+    "QCFinding",
+    "QCReport",
+    "QCRule",
     "QueryError",
     "QueryResult",
+    "QueryTimeoutError",
+    "RemoteGraph",
+    "ResultLimitError",
     "StoredQuery",
     "UnknownQueryError",
     "ValidationFailedError",
     "ValidationReport",
     "ValidationResult",
     "__version__",
+    "causal_network",
+    "diagram",
+    "progress",
+    "qc_rules",
+    "reference_html",
+    "release_files",
+    "run_qc",
+    "stage",
     "stored_queries",
     "stored_query",
+    "write_reference",
+    "write_release",
 ]

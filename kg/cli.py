@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from kg import __version__
 from kg.errors import InputError, KGError, NoResultsError, ValidationFailedError
 from kg.export import EXPORT_FORMATS, canonical_turtle, write_atomically
 from kg.graph import KnowledgeGraph
+from kg.limits import DEFAULT, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, Default
 from kg.mappings import MAPPING_FORMATS, export_mapping_set, read_mapping_set
 from kg.packaged import mapping_file
 from kg.queries import stored_queries, stored_query
+from kg.reason import FAST_THRESHOLD as REASONING_THRESHOLD
+from kg.reason import REASONERS
 from kg.results import RESULT_FORMATS, QueryResult
 from kg.store import new_graph, parse_into
 from kg.terms import compact
+from kg.validate import FAST_THRESHOLD as VALIDATION_THRESHOLD
+from kg.validate import VALIDATORS
+
+if TYPE_CHECKING:
+    from kg.remote import RemoteGraph
+
+Number = TypeVar("Number", int, float)
 
 __all__ = ["main"]
 
@@ -37,6 +50,11 @@ class _Parser(argparse.ArgumentParser):
 
 def _graph(args: argparse.Namespace) -> KnowledgeGraph:
     return KnowledgeGraph.load(getattr(args, "data", None) or (), engine=getattr(args, "engine", "oxigraph"))
+
+
+def _reasoned_graph(args: argparse.Namespace) -> KnowledgeGraph:
+    """The reasoned graph from its snapshot on disk (built on first use): a repeat neither parses nor reasons."""
+    return KnowledgeGraph.open(getattr(args, "data", None) or (), engine=getattr(args, "engine", "oxigraph"))
 
 
 def _shorten(iri: str) -> str:
@@ -84,8 +102,32 @@ def _cmd_queries(args: argparse.Namespace) -> int:
 
 def _cmd_query(args: argparse.Namespace) -> int:
     stored_query(args.name)  # an unknown name fails before any loading
-    result = _graph(args).query(args.name, inferred=not args.asserted_only, **_parse_params(args.param))
+    params = _parse_params(args.param)
+    if args.endpoint:
+        result = _remote(args).query(args.name, **params)
+    else:
+        result = _reasoned_graph(args).query(
+            args.name,
+            inferred=not args.asserted_only,
+            timeout=_limit(args.timeout),
+            max_rows=_limit(args.max_rows),
+            allow_service=False,
+            **params,
+        )
     return _print_result(result, args.format, require_rows=args.require_results)
+
+
+def _limit(value: Number | None) -> Number | Default | None:
+    """The CLI's limit options: left out is the library's default, 0 is no limit."""
+    if value is None:
+        return DEFAULT
+    return None if value == 0 else value
+
+
+def _remote(args: argparse.Namespace) -> RemoteGraph:
+    from kg.remote import RemoteGraph
+
+    return RemoteGraph(args.endpoint, default_graph=args.graph, extra=args.data or ())
 
 
 def _cmd_sparql(args: argparse.Namespace) -> int:
@@ -98,12 +140,51 @@ def _cmd_sparql(args: argparse.Namespace) -> int:
             raise InputError(f"{args.file}: cannot read query: {error}") from None
     else:
         text = args.query
-    result = _graph(args).query(text, inferred=not args.asserted_only)
+    if args.endpoint:
+        result = _remote(args).query(text)
+    else:
+        result = _reasoned_graph(args).query(
+            text, inferred=not args.asserted_only, timeout=_limit(args.timeout), max_rows=_limit(args.max_rows)
+        )
     return _print_result(result, args.format, require_rows=args.require_results)
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from kg.server import serve  # the web stack loads only for this command
+
+    serve(
+        _graph(args),
+        host=args.host,
+        port=args.port,
+        timeout=None if args.timeout == 0 else args.timeout,
+        max_rows=None if args.max_rows == 0 else args.max_rows,
+        workers=args.workers,
+        max_request_bytes=args.max_request_bytes,
+        cors=args.cors,
+    )
+    return 0
+
+
+def _cmd_push(args: argparse.Namespace) -> int:
+    from kg.remote import RemoteGraph
+
+    graph_store = args.endpoint if args.protocol == "graph-store" else None
+    update_endpoint = args.endpoint if args.protocol == "update" else None
+    remote = RemoteGraph(args.endpoint, update_endpoint=update_endpoint, graph_store=graph_store)
+    sent = remote.push(
+        _graph(args),
+        graph_iri=args.graph,
+        inferred=not args.asserted_only,
+        replace=args.replace,
+        chunk_triples=args.chunk_triples,
+    )
+    where = f"graph <{args.graph}>" if args.graph else "the default graph"
+    print(f"pushed {sent} triples to {where} at {args.endpoint}", file=sys.stderr)
+    return 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
-    report = _graph(args).validate()
+    report = _graph(args).validate(method=args.validator)
     print(report.to_table())
     if not report.conforms:
         raise ValidationFailedError(f"{len(report.results)} SHACL result(s)")
@@ -112,7 +193,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_reason(args: argparse.Namespace) -> int:
     graph = _graph(args)
-    inferred = graph.reason(cache=not args.no_cache)
+    inferred = graph.reason(cache=not args.no_cache, method=args.reasoner)
     print(f"asserted triples: {len(graph.asserted)}")
     print(f"inferred triples: {len(inferred)}")
     return 0
@@ -139,13 +220,13 @@ def _cmd_mappings(args: argparse.Namespace) -> int:
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
-    for name, count in _graph(args).stats().items():
+    for name, count in _reasoned_graph(args).stats().items():
         print(f"{name}: {count}")
     return 0
 
 
 def _cmd_describe(args: argparse.Namespace) -> int:
-    result = _graph(args).describe(args.entity)
+    result = _reasoned_graph(args).describe(args.entity)
     return _print_result(result, args.format, require_rows=True)
 
 
@@ -165,6 +246,44 @@ def _cmd_format(args: argparse.Namespace) -> int:
         print(f"{'not canonical' if args.check else 'reformatted'}: {name}")
     if args.check and unformatted:
         raise ValidationFailedError(f"{len(unformatted)} file(s) are not canonical; run 'kg format FILE…'")
+    return 0
+
+
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from kg.docs import write_reference
+
+    for path in write_reference(_graph(args), Path(args.output)):
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _cmd_diagram(args: argparse.Namespace) -> int:
+    from kg.diagram import diagram
+
+    data = diagram(_graph(args), focus=args.focus, output_format=args.format, depth=args.depth)
+    if args.output in (None, "-"):
+        sys.stdout.buffer.write(data)
+    else:
+        write_atomically(Path(args.output), data)
+        print(f"wrote {len(data)} bytes to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _cmd_release(args: argparse.Namespace) -> int:
+    from kg.release import write_release
+
+    for path in write_release(_graph(args), Path(args.output)):
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _cmd_qc(args: argparse.Namespace) -> int:
+    from kg.qc import qc_rules, run_qc
+
+    report = run_qc(_graph(args), qc_rules(args.rule))
+    sys.stdout.write(report.to_tsv() if args.format == "tsv" else report.to_table() + "\n")
+    if not report.passed:
+        raise ValidationFailedError(f"{len(report.errors)} QC error(s); each row's rule says how to fix it")
     return 0
 
 
@@ -213,6 +332,16 @@ def _build_parser() -> argparse.ArgumentParser:
         data_option(sub)
         engine_option(sub)
 
+    def limit_options(sub: argparse.ArgumentParser, default: str) -> None:
+        sub.add_argument(
+            "--timeout", type=float, metavar="SECONDS", help=f"time limit, 0 for none (default: {default})"
+        )
+        sub.add_argument("--max-rows", type=int, metavar="N", help=f"row limit, 0 for none (default: {default})")
+
+    def endpoint_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--endpoint", metavar="URL", help="run on this SPARQL 1.1 endpoint instead of locally")
+        sub.add_argument("--graph", metavar="IRI", help="with --endpoint: query this named graph as the default")
+
     command("queries", _cmd_queries, "list the stored queries with their parameters", "kg queries")
 
     sub = command(
@@ -224,6 +353,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.add_argument("name", help="stored query name (see 'kg queries')")
     sub.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a parameter (repeatable)")
     result_options(sub)
+    limit_options(sub, "none for stored queries")
+    endpoint_options(sub)
 
     sub = command(
         "sparql",
@@ -234,6 +365,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.add_argument("query", nargs="?", help="the SPARQL query text")
     sub.add_argument("--file", help="read the query from this file instead")
     result_options(sub)
+    limit_options(sub, f"{DEFAULT_TIMEOUT:g} s and {DEFAULT_MAX_ROWS} rows")
+    endpoint_options(sub)
 
     sub = command(
         "validate",
@@ -242,9 +375,21 @@ def _build_parser() -> argparse.ArgumentParser:
         "kg validate --data new-claims.ttl",
     )
     data_option(sub)
+    sub.add_argument(
+        "--validator",
+        choices=VALIDATORS,
+        default="auto",
+        help=f"pyshacl (the reference), fast (pyrudof) or auto: fast above {VALIDATION_THRESHOLD:,} triples",
+    )
 
     sub = command("reason", _cmd_reason, "run OWL 2 RL reasoning and count asserted and inferred triples", "kg reason")
     sub.add_argument("--no-cache", action="store_true", help="reason again even if a cached closure exists")
+    sub.add_argument(
+        "--reasoner",
+        choices=REASONERS,
+        default="auto",
+        help=f"owlrl (the reference), fast (native) or auto: fast above {REASONING_THRESHOLD:,} triples",
+    )
     data_option(sub)
 
     sub = command(
@@ -289,21 +434,121 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("files", nargs="+", help="Turtle files")
     sub.add_argument("--check", action="store_true", help="only report files that are not canonical (exit 1)")
+
+    sub = command(
+        "serve",
+        _cmd_serve,
+        "serve a read-only SPARQL 1.1 endpoint and a query page over the reasoned graph",
+        "kg serve --port 8000   (then open http://127.0.0.1:8000/)",
+    )
+    sub.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    sub.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    sub.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds per query, 0 for none (default: {DEFAULT_TIMEOUT:g})",
+    )
+    sub.add_argument(
+        "--max-rows",
+        type=int,
+        default=DEFAULT_MAX_ROWS,
+        help=f"rows per result, 0 for none (default: {DEFAULT_MAX_ROWS})",
+    )
+    sub.add_argument("--workers", type=int, default=2, help="query worker processes (default: 2)")
+    sub.add_argument(
+        "--max-request-bytes", type=int, default=1_000_000, help="largest request body accepted (default: 1000000)"
+    )
+    sub.add_argument("--cors", action="store_true", help="let web pages from any origin (YASGUI, say) query it")
+    data_option(sub)
+
+    sub = command(
+        "push",
+        _cmd_push,
+        "upload the asserted and inferred triples to a SPARQL store, in chunks",
+        "kg push --endpoint http://localhost:7878/update --graph https://w3id.org/neuropathy-kg/graph",
+    )
+    sub.add_argument("--endpoint", required=True, metavar="URL", help="SPARQL Update endpoint (or Graph Store URL)")
+    sub.add_argument("--graph", metavar="IRI", help="named graph to fill (default: the default graph)")
+    sub.add_argument(
+        "--protocol",
+        choices=("update", "graph-store"),
+        default="update",
+        help="SPARQL 1.1 Update (INSERT DATA) or the Graph Store Protocol (POST) (default: update)",
+    )
+    sub.add_argument("--replace", action="store_true", help="empty the target graph first")
+    sub.add_argument("--asserted-only", action="store_true", help="push without the inferred triples")
+    sub.add_argument("--chunk-triples", type=int, default=5_000, help="triples per request (default: 5000)")
+    data_option(sub)
+
+    sub = command(
+        "docs",
+        _cmd_docs,
+        "write the HTML reference of every class, property, entity and claim (one self-contained page)",
+        "kg docs -o reference/   (then open reference/index.html)",
+    )
+    sub.add_argument("-o", "--output", default="reference", metavar="DIR", help="folder to write (default: reference)")
+    data_option(sub)
+
+    sub = command(
+        "diagram",
+        _cmd_diagram,
+        "draw the causal network with Graphviz, whole or around one entity",
+        "kg diagram --focus 'vitamin B12 deficiency' --format svg -o b12.svg",
+    )
+    sub.add_argument("--focus", metavar="ENTITY", help="draw this entity (label, CURIE or IRI) and its surroundings")
+    sub.add_argument("--depth", type=int, default=2, help="with --focus: steps to follow each way (default: 2)")
+    sub.add_argument("--format", choices=("svg", "png", "dot"), default="svg", help="output format (default: svg)")
+    sub.add_argument("-o", "--output", metavar="FILE", help="file to write (atomically); default: standard output")
+    data_option(sub)
+
+    sub = command(
+        "release",
+        _cmd_release,
+        "write the release files: base and full in Turtle, RDF/XML and JSON-LD, mappings, summary",
+        "kg release -o release/",
+    )
+    sub.add_argument("-o", "--output", default="release", metavar="DIR", help="folder to write (default: release)")
+    data_option(sub)
+
+    sub = command(
+        "qc",
+        _cmd_qc,
+        "run the quality-control rules (queries/qc/*.rq); exit 1 if any ERROR is found",
+        "kg qc --data new-claims.ttl",
+    )
+    sub.add_argument("--rule", action="append", default=[], metavar="NAME", help="run only this rule (repeatable)")
+    sub.add_argument("--format", choices=("table", "tsv"), default="table", help="report format (default: table)")
+    data_option(sub)
     return parser
+
+
+def _quiet_rdflib() -> None:
+    """rdflib logs and warns on stderr about bad IRIs and literals, which the loader refuses in one line anyway."""
+    logger = logging.getLogger("rdflib")
+    if not any(isinstance(handler, logging.NullHandler) for handler in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+    warnings.filterwarnings("ignore", module=r"rdflib(\.|$)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code instead of raising, and prints errors as one line without traceback."""
+    _quiet_rdflib()
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
         handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
     except KGError as error:
-        print(f"kg: error: {error}", file=sys.stderr)
+        one_line = str(error).replace("\r", "\\r").replace("\n", "\\n")  # a file name may hold a newline
+        print(f"kg: error: {one_line}", file=sys.stderr)
         return error.exit_code
     except BrokenPipeError:
         return 0
+    except OSError as error:  # an output file that cannot be written (disk full, a file where a folder should be)
+        one_line = str(error).replace("\r", "\\r").replace("\n", "\\n")
+        print(f"kg: error: {one_line}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("kg: interrupted", file=sys.stderr)
         return 130

@@ -2,32 +2,80 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Node
 
-from kg.errors import QueryError
+from kg.errors import QueryError, ResultLimitError
 from kg.export import canonical_ntriples
 from kg.results import QueryResult
 from kg.store import new_graph
 from kg.terms import PREFIXES
 
+if TYPE_CHECKING:
+    from rdflib.plugins.sparql.parserutils import CompValue
+
 __all__ = ["ENGINES", "OxigraphEngine", "check_read_only", "run_with_rdflib"]
 
 ENGINES = ("oxigraph", "rdflib")
 
+T = TypeVar("T")
 
-def check_read_only(sparql: str, origin: str) -> None:
-    """Refuse updates and SERVICE: a query must neither change the graph nor make this process fetch URLs."""
+
+def check_read_only(sparql: str, origin: str, *, allow_service: bool = False) -> None:
+    """Refuse updates (LOAD included), FROM and SERVICE: a query may neither change the graph nor read a URL or file.
+
+    `allow_service` lets SERVICE call other SPARQL endpoints, but only at literal http(s) IRIs, never files.
+    """
+    from rdflib.plugins.sparql import prepareQuery  # imported here: a fifth of a second, only for ad-hoc queries
+
     try:
         prepared = prepareQuery(sparql, initNs=PREFIXES)
     except Exception as error:
+        if _is_update(sparql):
+            raise QueryError(
+                f"{origin}: not a valid SPARQL query but an update (INSERT, DELETE, LOAD, CLEAR, …): "
+                "updates are refused, a query never changes the graph"
+            ) from None
         raise QueryError(f"{origin}: not a valid SPARQL query: {_first_line(error)}") from None
-    if "ServiceGraphPattern" in repr(prepared.algebra):
-        raise QueryError(f"{origin}: SERVICE (federated query) is refused: it would make this process fetch URLs")
+    if prepared.algebra.get("datasetClause"):
+        raise QueryError(
+            f"{origin}: FROM and FROM NAMED are refused: the graph queried is fixed, and naming another one "
+            "would make the engine read that URL or file"
+        )
+    for service in _services(prepared.algebra):
+        if not allow_service:
+            raise QueryError(f"{origin}: SERVICE (federated query) is refused: it would make this process fetch URLs")
+        endpoint = service.get("term")
+        if not (isinstance(endpoint, URIRef) and str(endpoint).startswith(("http://", "https://"))):
+            raise QueryError(f"{origin}: SERVICE {endpoint.n3() if endpoint else '?'} is refused: only http(s) IRIs")
+
+
+def _is_update(sparql: str) -> bool:
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    try:
+        parseUpdate(sparql)
+    except Exception:
+        return False
+    return True
+
+
+def _services(node: object) -> Iterator[CompValue]:
+    """The SERVICE patterns anywhere in a query's algebra (subqueries, OPTIONAL and UNION branches included)."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(node, CompValue) and node.name == "ServiceGraphPattern":
+        yield node
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _services(value)
+    elif isinstance(node, list | tuple):
+        for item in node:
+            yield from _services(item)
 
 
 def _first_line(error: Exception) -> str:
@@ -40,33 +88,79 @@ class OxigraphEngine:
 
     def __init__(self, graph: Graph) -> None:
         self._store = ox.Store()
+        self._default_graph: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] | None = None
         data = canonical_ntriples(graph)
         if data:
             self._store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
 
-    def run(self, sparql: str, bindings: Mapping[str, Node], origin: str) -> QueryResult:
+    @classmethod
+    def over_store(
+        cls, store: ox.Store, default_graph: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph]
+    ) -> OxigraphEngine:
+        """Queries over an existing store (a snapshot on disk), with `default_graph` as the graph they see."""
+        engine = cls.__new__(cls)
+        engine._store = store
+        engine._default_graph = default_graph
+        return engine
+
+    @classmethod
+    def from_ntriples(cls, data: bytes) -> OxigraphEngine:
+        """A store loaded straight from N-Triples bytes (what a query worker process receives)."""
+        engine = cls.__new__(cls)
+        engine._store = ox.Store()
+        engine._default_graph = None
+        if data:
+            engine._store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
+        return engine
+
+    def run(self, sparql: str, bindings: Mapping[str, Node], origin: str, max_rows: int | None = None) -> QueryResult:
+        """The query's result; whatever Oxigraph raises, while parsing or while results stream, is a QueryError."""
+        try:
+            return self._evaluate(sparql, bindings, origin, max_rows)
+        except (SyntaxError, ValueError, OSError, RuntimeError) as error:
+            raise QueryError(f"{origin}: query failed: {_first_line(error)}") from None
+
+    def _evaluate(
+        self, sparql: str, bindings: Mapping[str, Node], origin: str, max_rows: int | None = None
+    ) -> QueryResult:
         substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
             ox.Variable(name): _to_oxigraph(term) for name, term in bindings.items()
         }
         try:
-            answer = self._store.query(sparql, prefixes=PREFIXES, substitutions=substitutions)
+            answer = self._store.query(
+                sparql, prefixes=PREFIXES, substitutions=substitutions, default_graph=self._default_graph
+            )
         except (SyntaxError, ValueError, OSError) as error:
             raise QueryError(f"{origin}: query failed: {_first_line(error)}") from None
         if isinstance(answer, ox.QueryBoolean):
             return QueryResult(variables=(), rows=(), boolean=bool(answer))
         if isinstance(answer, ox.QueryTriples):
             graph = new_graph()
-            for triple in answer:
+            for triple in _within_limit(answer, max_rows, origin):
                 graph.add((_to_rdflib(triple.subject), _to_rdflib(triple.predicate), _to_rdflib(triple.object)))
             return QueryResult(variables=(), rows=(), graph=graph)
         variables = tuple(variable.value for variable in answer.variables)
         rows = tuple(
-            tuple(None if solution[v] is None else _to_rdflib(solution[v]) for v in variables) for solution in answer
+            tuple(None if solution[v] is None else _to_rdflib(solution[v]) for v in variables)
+            for solution in _within_limit(answer, max_rows, origin)
         )
         return QueryResult(variables=variables, rows=rows)
 
 
-def run_with_rdflib(graph: Graph, sparql: str, bindings: Mapping[str, Node], origin: str) -> QueryResult:
+def _within_limit(items: Iterable[T], max_rows: int | None, origin: str) -> Iterator[T]:
+    """The items, stopping with ResultLimitError at the first one past `max_rows` (results are read lazily)."""
+    for count, item in enumerate(items, start=1):
+        if max_rows is not None and count > max_rows:
+            raise ResultLimitError(
+                f"{origin}: the result has more than {max_rows} rows (the row limit); "
+                "add LIMIT/OFFSET to page through it, or raise the limit"
+            )
+        yield item
+
+
+def run_with_rdflib(
+    graph: Graph, sparql: str, bindings: Mapping[str, Node], origin: str, max_rows: int | None = None
+) -> QueryResult:
     """The same query on rdflib's own engine: slow, but the reference the Oxigraph results are checked against."""
     try:
         result = graph.query(sparql, initNs=PREFIXES, initBindings=dict(bindings))  # type: ignore[arg-type]
@@ -76,11 +170,11 @@ def run_with_rdflib(graph: Graph, sparql: str, bindings: Mapping[str, Node], ori
         return QueryResult(variables=(), rows=(), boolean=bool(result.askAnswer))
     if result.type in ("CONSTRUCT", "DESCRIBE"):
         constructed = new_graph()
-        for triple in result:
+        for triple in _within_limit(result, max_rows, origin):
             constructed.add(triple)  # type: ignore[arg-type]
         return QueryResult(variables=(), rows=(), graph=constructed)
     variables = tuple(str(v) for v in (result.vars or []))
-    rows = tuple(tuple(row) for row in result)  # type: ignore[arg-type]
+    rows = tuple(tuple(row) for row in _within_limit(result, max_rows, origin))  # type: ignore[arg-type]
     return QueryResult(variables=variables, rows=rows)
 
 

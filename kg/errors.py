@@ -9,6 +9,8 @@ __all__ = [
     "NoResultsError",
     "ParameterError",
     "QueryError",
+    "QueryTimeoutError",
+    "ResultLimitError",
     "UnknownQueryError",
     "ValidationFailedError",
 ]
@@ -40,6 +42,14 @@ class DataFileError(InputError):
 
 class QueryError(InputError):
     """A SPARQL query is malformed, refused, or failed while running."""
+
+
+class QueryTimeoutError(QueryError):
+    """A query ran past its time limit and was stopped."""
+
+
+class ResultLimitError(QueryError):
+    """A query's result has more rows (or triples) than its row limit allows."""
 
 
 class UnknownQueryError(QueryError):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -21,6 +23,9 @@ EXPORT_FORMATS: dict[str, tuple[str, str]] = {
     "rdfxml": ("xml", ".rdf"),
     "trig": ("trig", ".trig"),
 }
+
+#: Control characters N-Triples may carry raw but rdflib cannot read back raw (newline and tab it escapes itself).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _ALIASES = {"ttl": "turtle", "nt": "ntriples", "json-ld": "jsonld", "xml": "rdfxml", "rdf": "rdfxml"}
 
@@ -42,7 +47,10 @@ def canonical_turtle(graph: Graph) -> bytes:
 def canonical_ntriples(graph: Graph) -> bytes:
     """N-Triples, one triple a line, lines sorted."""
     text = graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
-    lines = sorted({line for line in text.splitlines() if line.strip()})
+    # rdflib writes control characters in literals as they are, and its own reader then refuses the line
+    text = _CONTROL.sub(lambda match: f"\\u{ord(match.group()):04X}", text)
+    # split at "\n" only: str.splitlines would also cut at U+0085, U+2028 and others, inside literals
+    lines = sorted({line for line in text.split("\n") if line.strip()})
     return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
 
 
@@ -76,6 +84,17 @@ def _trig(asserted: Graph, inferred: Graph | None) -> bytes:
     return dataset.serialize(format="trig", encoding="utf-8")
 
 
+_PLAIN_FILE_MODE = 0o666
+
+
+@functools.cache
+def _current_umask() -> int:
+    """Read once: os.umask can only be read by setting it, which must not race with other threads later."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """Write `data` to a temporary file beside `path`, then rename it over `path`: never a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +104,24 @@ def write_atomically(path: Path, data: bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
+        # mkstemp makes the file private (0600); give it the mode a plain open() would have given it.
+        os.chmod(temporary, _PLAIN_FILE_MODE & ~_current_umask())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable: without this, a power cut could bring back the old file."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # some platforms and file systems cannot open a folder; the rename is then as durable as they allow
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)

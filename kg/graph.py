@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF
 from rdflib.term import Node
@@ -14,19 +17,33 @@ from rdflib.term import Node
 from kg import reason as reasoning
 from kg.engine import ENGINES, OxigraphEngine, check_read_only, run_with_rdflib
 from kg.errors import InputError, ParameterError
-from kg.export import serialize
-from kg.mappings import converter_of, mappings_graph, read_mapping_set
+from kg.export import canonical_ntriples, serialize
+from kg.limits import DEFAULT, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, Default, QueryWorkers
+from kg.mappings import mappings_graph, read_mapping_set
 from kg.packaged import data_files, mapping_file, ontology_files, shapes_files
 from kg.queries import StoredQuery, stored_query
 from kg.resolve import LabelIndex
 from kg.results import QueryResult
+from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH, Snapshot, read_inputs, snapshot_key
 from kg.store import expand_paths, new_graph, parse_into
 from kg.terms import NKG, PREFIXES
 from kg.validate import ValidationReport, validate
 
+if TYPE_CHECKING:
+    from kg.remote import RemoteGraph
+
 __all__ = ["KnowledgeGraph"]
 
 _STORED_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+
+#: The triples label lookups read: labels, synonyms, types (what makes a resource known) and mappings.
+_NAMING_TRIPLES = """
+CONSTRUCT { ?resource ?predicate ?value } WHERE {
+    VALUES ?predicate { rdfs:label skos:altLabel rdf:type
+                        skos:exactMatch skos:closeMatch skos:broadMatch skos:narrowMatch skos:relatedMatch }
+    ?resource ?predicate ?value .
+}
+"""
 
 
 class KnowledgeGraph:
@@ -35,10 +52,12 @@ class KnowledgeGraph:
     def __init__(self, asserted: Graph, sources: Iterable[str] = (), *, engine: str = "oxigraph") -> None:
         if engine not in ENGINES:
             raise InputError(f"unknown query engine {engine!r} (use one of {', '.join(ENGINES)})")
-        self.asserted = asserted
+        self._asserted: Graph | None = asserted
+        self._snapshot: Snapshot | None = None
         self.sources = tuple(sources)
         self.engine = engine
         self._engines: dict[str, OxigraphEngine] = {}
+        self._workers: dict[str, QueryWorkers] = {}
         self._inferred: Graph | None = None
         self._union: Graph | None = None
         self._labels: LabelIndex | None = None
@@ -50,6 +69,10 @@ class KnowledgeGraph:
         """The packaged ontology and data, plus RDF files or folders in `extra` (syntax chosen by suffix)."""
         graph = new_graph()
         sources: list[str] = []
+        # The user's files are read first, so a bad one is reported before any time goes into the packaged ones.
+        own = expand_paths(extra)
+        for path in own:
+            parse_into(graph, path)
         if packaged:
             for entry in [*ontology_files(), *data_files()]:
                 parse_into(graph, entry, label=f"kg/{entry.name}")
@@ -57,22 +80,67 @@ class KnowledgeGraph:
             metadata, rows = read_mapping_set(mapping_file())
             graph += mappings_graph(metadata, rows)
             sources.append(f"package:{mapping_file().name}")
-        for path in expand_paths(extra):
-            parse_into(graph, path)
-            sources.append(str(path))
+        sources.extend(str(path) for path in own)
         return cls(graph, sources, engine=engine)
+
+    @classmethod
+    def open(cls, extra: Iterable[str | Path] = (), *, engine: str = "oxigraph") -> KnowledgeGraph:
+        """`load` plus `reason`, kept on disk as a snapshot keyed by the input files' bytes: the next `open` of
+        the same files neither parses nor reasons, it opens the snapshot (milliseconds) and queries it.
+
+        The asserted and inferred graphs are read from the snapshot only when asked for; once `asserted` has
+        been handed out (it may be changed), queries run on it rather than on the snapshot.
+        """
+        own = expand_paths(extra)
+        inputs = read_inputs([*ontology_files(), *data_files(), mapping_file(), *own])
+        key, directory = snapshot_key(inputs), reasoning.cache_directory()
+        snapshot = Snapshot.open(directory, key)
+        if snapshot is None:
+            graph = cls.load(own, engine=engine)
+            inferred = graph.reason()
+            asserted, closure = canonical_ntriples(graph.asserted), canonical_ntriples(inferred)
+            with contextlib.suppress(OSError):  # an unwritable cache only costs time, never the answer
+                graph._snapshot = Snapshot.build(directory, key, asserted, closure)
+            return graph
+        graph = cls(new_graph(), [name for name, _data in inputs], engine=engine)
+        graph._asserted = None
+        graph._snapshot = snapshot
+        return graph
+
+    @property
+    def asserted(self) -> Graph:
+        """The asserted triples: ontology, data, mappings and the user's files."""
+        if self._asserted is None:
+            self._asserted = self._from_snapshot(ASSERTED_GRAPH)
+        self._snapshot = None  # the caller may change the graph now, so the snapshot no longer speaks for it
+        return self._asserted
+
+    def _from_snapshot(self, name: ox.NamedNode) -> Graph:
+        if self._snapshot is None:
+            raise InputError("this graph has neither its triples nor a snapshot to read them from")
+        graph = new_graph()
+        data = self._snapshot.ntriples(name)
+        if data:
+            graph.parse(data=data.decode("utf-8"), format="nt")
+        return graph
 
     # ------------------------------------------------------------------ reasoning
 
-    def reason(self, *, cache: bool = True, cache_dir: Path | None = None) -> Graph:
-        """OWL 2 RL entailments not already asserted, without axiomatic noise; cached on disk by input hash."""
+    def reason(self, *, cache: bool = True, cache_dir: Path | None = None, method: str = "auto") -> Graph:
+        """OWL 2 RL entailments not already asserted, without axiomatic noise; cached on disk by input hash.
+
+        `method`: "owlrl" (the reference), "fast" (native, kg.fast_reason) or "auto" (fast for large graphs).
+        """
+        if self._inferred is None and self._snapshot is not None:
+            self._inferred = self._from_snapshot(INFERRED_GRAPH)
         if self._inferred is None:
             if cache:
-                self._inferred = reasoning.infer_cached(self.asserted, cache_dir)
+                self._inferred = reasoning.infer_cached(self.asserted, cache_dir, method)
             else:
-                self._inferred = reasoning.infer(self.asserted)
+                self._inferred = reasoning.infer(self.asserted, method)
             self._union = None
             self._engines.clear()
+            self._close_workers()
         return self._inferred
 
     @property
@@ -90,12 +158,15 @@ class KnowledgeGraph:
 
     # ------------------------------------------------------------------ validation
 
-    def validate(self) -> ValidationReport:
-        """SHACL validation of the asserted triples against the packaged shapes."""
+    def validate(self, *, method: str = "auto") -> ValidationReport:
+        """SHACL validation of the asserted triples against the packaged shapes.
+
+        `method`: "pyshacl" (the reference), "fast" (pyrudof, kg.fast_validate) or "auto" (fast for large graphs).
+        """
         shapes = new_graph()
         for entry in shapes_files():
             parse_into(shapes, entry, label=f"kg/{entry.name}")
-        return validate(self.asserted, shapes)
+        return validate(self.asserted, shapes, method)
 
     # ------------------------------------------------------------------ queries
 
@@ -103,23 +174,58 @@ class KnowledgeGraph:
     def labels(self) -> LabelIndex:
         if self._labels is None:
             metadata, _rows = read_mapping_set(mapping_file())
-            prefixes = {**converter_of(metadata).prefix_map, **PREFIXES}
-            self._labels = LabelIndex(self.graph(inferred=False), prefixes)
+            curie_map = metadata.get("curie_map")
+            prefixes = {**(curie_map if isinstance(curie_map, dict) else {}), **PREFIXES}
+            if self._snapshot is not None:  # only what lookups read, rather than the whole asserted graph
+                naming = self._snapshot_engine(inferred=False).run(_NAMING_TRIPLES, {}, "labels").graph
+                self._labels = LabelIndex(naming if naming is not None else new_graph(), prefixes)
+            else:
+                self._labels = LabelIndex(self.graph(inferred=False), prefixes)
         return self._labels
 
     def resolve(self, value: str, parameter: str = "value") -> URIRef:
         """The IRI named by a label, synonym, CURIE or IRI (case-insensitive for labels)."""
         return self.labels.resolve(value, parameter)
 
-    def query(self, name_or_sparql: str, /, *, inferred: bool = True, **params: str) -> QueryResult:
-        """Run a stored query by name, or a SPARQL string; `params` are bound as RDF terms, never spliced in."""
+    def query(
+        self,
+        name_or_sparql: str,
+        /,
+        *,
+        inferred: bool = True,
+        timeout: float | Default | None = DEFAULT,
+        max_rows: int | Default | None = DEFAULT,
+        allow_service: bool = False,
+        **params: str,
+    ) -> QueryResult:
+        """Run a stored query by name, or a SPARQL string; `params` are bound as RDF terms, never spliced in.
+
+        Limits: `timeout` in seconds (QueryTimeoutError past it; the query then runs in a worker process that
+        is killed at the deadline) and `max_rows` (ResultLimitError when a SELECT has more rows, or a CONSTRUCT
+        more triples). None lifts a limit. Left out, ad-hoc SPARQL gets kg.limits.DEFAULT_TIMEOUT (10 s) and
+        DEFAULT_MAX_ROWS (10,000), and stored queries (the project's own reviewed files) run unlimited.
+
+        Updates (LOAD included) and FROM are always refused; SERVICE only runs with `allow_service=True`, and
+        then only against http(s) endpoints, never files.
+        """
         if _STORED_NAME.match(name_or_sparql.strip()):
             stored = stored_query(name_or_sparql.strip())
-            stored.check_arguments(params)
-            bindings = self._bind(stored, params)
-            return self._run(stored.sparql, bindings, inferred, origin=f"queries/{stored.name}.rq")
+            bindings = self.bindings(stored, params)
+            limits = (None if timeout is DEFAULT else timeout, None if max_rows is DEFAULT else max_rows)
+            # Stored queries are the package's own reviewed files (a test checks each is read-only), so they
+            # skip the check, which would cost a SPARQL parse in pure Python on every run.
+            return self._run(stored.sparql, bindings, inferred, f"queries/{stored.name}.rq", *limits, trusted=True)
         resolved: dict[str, Node] = {name: self.resolve(value, name) for name, value in params.items()}
-        return self._run(name_or_sparql, resolved, inferred, origin="query")
+        limits = (
+            DEFAULT_TIMEOUT if timeout is DEFAULT else timeout,
+            DEFAULT_MAX_ROWS if max_rows is DEFAULT else max_rows,
+        )
+        return self._run(name_or_sparql, resolved, inferred, "query", *limits, allow_service=allow_service)
+
+    def bindings(self, stored: StoredQuery, params: Mapping[str, str]) -> dict[str, Node]:
+        """A stored query's arguments as RDF terms: checked against its header, labels resolved, CURIEs expanded."""
+        stored.check_arguments(dict(params))
+        return self._bind(stored, dict(params))
 
     def _bind(self, stored: StoredQuery, params: dict[str, str]) -> dict[str, Node]:
         bound: dict[str, Node] = {}
@@ -135,14 +241,68 @@ class KnowledgeGraph:
                 bound[name] = self.resolve(value, name)
         return bound
 
-    def _run(self, sparql: str, bindings: dict[str, Node], inferred: bool, origin: str) -> QueryResult:
-        check_read_only(sparql, origin)
-        if self.engine == "rdflib":
-            return run_with_rdflib(self.graph(inferred=inferred), sparql, bindings, origin)
+    def _run(
+        self,
+        sparql: str,
+        bindings: dict[str, Node],
+        inferred: bool,
+        origin: str,
+        timeout: float | None = None,
+        max_rows: int | None = None,
+        *,
+        allow_service: bool = False,
+        trusted: bool = False,
+    ) -> QueryResult:
+        if not trusted:
+            check_read_only(sparql, origin, allow_service=allow_service)
         key = "inferred" if inferred else "asserted"
+        if timeout is not None:
+            return self.workers(inferred=inferred).run(sparql, bindings, origin, timeout=timeout, max_rows=max_rows)
+        if self.engine == "rdflib":
+            return run_with_rdflib(self.graph(inferred=inferred), sparql, bindings, origin, max_rows=max_rows)
+        if self._snapshot is not None:
+            return self._snapshot_engine(inferred).run(sparql, bindings, origin, max_rows=max_rows)
         if key not in self._engines:
             self._engines[key] = OxigraphEngine(self.graph(inferred=inferred))
-        return self._engines[key].run(sparql, bindings, origin)
+        return self._engines[key].run(sparql, bindings, origin, max_rows=max_rows)
+
+    def _snapshot_engine(self, inferred: bool) -> OxigraphEngine:
+        assert self._snapshot is not None
+        graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ASSERTED_GRAPH]
+        if inferred:
+            graphs.append(INFERRED_GRAPH)
+        return OxigraphEngine.over_store(self._snapshot.store, graphs)
+
+    def workers(self, *, inferred: bool = True, size: int = 1, check: bool = False) -> QueryWorkers:
+        """Worker processes holding this graph, for queries under a time limit (kept and reused per graph)."""
+        key = f"{'inferred' if inferred else 'asserted'}/{size}/{check}"
+        if key not in self._workers:
+            data = canonical_ntriples(self.graph(inferred=inferred))
+            self._workers[key] = QueryWorkers(data, size=size, engine=self.engine, check=check)
+        return self._workers[key]
+
+    def _close_workers(self) -> None:
+        for workers in self._workers.values():
+            workers.close()
+        self._workers.clear()
+
+    @classmethod
+    def connect(
+        cls,
+        endpoint: str,
+        *,
+        update_endpoint: str | None = None,
+        graph_store: str | None = None,
+        extra: Iterable[str | Path] = (),
+    ) -> RemoteGraph:
+        """A SPARQL 1.1 server holding this graph (see kg.remote.RemoteGraph): the same stored queries run there.
+
+        `update_endpoint` (SPARQL Update) or `graph_store` (Graph Store Protocol) is where `push` uploads;
+        parameters are resolved against the local packaged graph plus `extra` files.
+        """
+        from kg.remote import RemoteGraph  # kg.remote builds on this module
+
+        return RemoteGraph(endpoint, update_endpoint=update_endpoint, graph_store=graph_store, extra=extra)
 
     def describe(self, entity: str) -> QueryResult:
         """Every fact about an entity, with the claims behind it and its external mappings."""

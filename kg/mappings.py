@@ -7,8 +7,8 @@ import re
 from dataclasses import asdict, dataclass, fields
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from curies import Converter
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
 from rdflib.term import Node
@@ -17,6 +17,9 @@ from kg.errors import DataFileError, InputError
 from kg.export import canonical_turtle
 from kg.store import new_graph
 from kg.terms import PREFIXES
+
+if TYPE_CHECKING:
+    from curies import Converter
 
 __all__ = [
     "COLUMNS",
@@ -249,6 +252,8 @@ def converter_of(metadata: Metadata) -> Converter:
     prefixes = metadata.get("curie_map")
     if not isinstance(prefixes, dict):
         raise InputError("mapping set metadata has no curie_map")
+    from curies import Converter  # imported here: it takes a quarter of a second, and most commands never need it
+
     return Converter.from_prefix_map(prefixes)
 
 

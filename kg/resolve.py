@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections import defaultdict
 from collections.abc import Mapping
 
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDFS, SKOS
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from kg.errors import ParameterError
 
 __all__ = ["LabelIndex"]
+
+#: What an IRI may not contain (RFC 3987), and any Unicode space: such a value is refused, never given to an engine.
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]|\s')
+
+#: Types of ontology terms. A label names the data (an entity, a claim) before it names a term of the ontology:
+#: "neuropathy" is a synonym of the disorder and the label of the class nkg:Neuropathy, and users mean the disorder.
+_TERM_TYPES = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, OWL.Ontology)
 
 _MAPPING_PREDICATES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch, SKOS.relatedMatch)
 
@@ -21,17 +29,23 @@ def _normal(text: str) -> str:
 
 
 class LabelIndex:
-    """Labels and synonyms of every labelled resource, for case-insensitive lookup with suggestions."""
+    """Labels and synonyms of every labelled resource, for case-insensitive lookup with suggestions.
+
+    Lookup order: labels of data resources, their synonyms, then labels and synonyms of ontology terms (classes,
+    properties); the first that names exactly one resource wins. A CURIE or IRI always names exactly what it says.
+    """
 
     def __init__(self, graph: Graph, prefixes: Mapping[str, str]) -> None:
         self._graph = graph
         self._prefixes = dict(prefixes)
-        self._by_label: dict[str, set[URIRef]] = defaultdict(set)
-        self._by_synonym: dict[str, set[URIRef]] = defaultdict(set)
+        terms = {subject for term_type in _TERM_TYPES for subject in graph.subjects(RDF.type, term_type)}
+        # data labels, data synonyms, term labels, term synonyms: searched in this order
+        self._tables: tuple[dict[str, set[URIRef]], ...] = tuple(defaultdict(set) for _ in range(4))
         self._spellings: dict[str, str] = {}
-        for predicate, table in ((RDFS.label, self._by_label), (SKOS.altLabel, self._by_synonym)):
+        for offset, predicate in enumerate((RDFS.label, SKOS.altLabel)):
             for subject, label in graph.subject_objects(predicate):
                 if isinstance(subject, URIRef):
+                    table = self._tables[offset + (2 if subject in terms else 0)]
                     table[_normal(str(label))].add(subject)
                     self._spellings.setdefault(_normal(str(label)), str(label))
 
@@ -42,11 +56,11 @@ class LabelIndex:
     def resolve(self, value: str, parameter: str = "value") -> URIRef:
         """The one resource that `value` names; a ParameterError lists the closest labels otherwise."""
         text = value.strip()
-        iri = self._as_iri(text)
+        iri = self._as_iri(text, parameter)
         if iri is not None:
             return self._known_or_mapped(iri, text, parameter)
         key = _normal(text)
-        for table in (self._by_label, self._by_synonym):
+        for table in self._tables:
             matches = table.get(key, set())
             if len(matches) == 1:
                 return next(iter(matches))
@@ -60,21 +74,27 @@ class LabelIndex:
 
     def expand(self, value: str, parameter: str = "value") -> URIRef:
         """The IRI a CURIE or IRI stands for, without requiring it to be in the graph."""
-        iri = self._as_iri(value.strip())
+        iri = self._as_iri(value.strip(), parameter)
         if iri is None:
             known = ", ".join(sorted(self._prefixes))
             raise ParameterError(f"{parameter}={value!r} is not an IRI or a CURIE with a known prefix ({known})")
         return iri
 
-    def _as_iri(self, text: str) -> URIRef | None:
+    def _as_iri(self, text: str, parameter: str) -> URIRef | None:
         if text.startswith("<") and text.endswith(">"):
-            return URIRef(text[1:-1])
-        if text.startswith(("http://", "https://", "urn:")):
-            return URIRef(text)
-        prefix, colon, local = text.partition(":")
-        if colon and " " not in text and prefix in self._prefixes:
-            return URIRef(self._prefixes[prefix] + local)
-        return None
+            iri = text[1:-1]
+        elif text.startswith(("http://", "https://", "urn:")):
+            iri = text
+        else:
+            prefix, colon, local = text.partition(":")
+            if not colon or " " in text or prefix not in self._prefixes:
+                return None
+            iri = self._prefixes[prefix] + local
+        bad = _NOT_IN_IRI.search(iri)
+        if bad:
+            problem = f"is not a valid IRI: it contains {bad.group()!r} (percent-encode it)"
+            raise ParameterError(f"{parameter}={text!r} {problem}")
+        return URIRef(iri)
 
     def _known_or_mapped(self, iri: URIRef, text: str, parameter: str) -> URIRef:
         if (iri, None, None) in self._graph:

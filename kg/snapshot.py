@@ -7,7 +7,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import version
 from importlib.resources.abc import Traversable
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-__all__ = ["ASSERTED_GRAPH", "INFERRED_GRAPH", "Snapshot", "load_graphs", "read_inputs", "snapshot_key"]
+__all__ = ["ASSERTED_GRAPH", "INFERRED_GRAPH", "Snapshot", "read_inputs", "snapshot_key"]
 
 #: Named graphs of the snapshot store: what was asserted and what the reasoner added, kept apart as everywhere else.
 ASSERTED_GRAPH = ox.NamedNode("https://w3id.org/neuropathy-kg/graph/asserted")
@@ -23,6 +23,10 @@ INFERRED_GRAPH = ox.NamedNode("https://w3id.org/neuropathy-kg/graph/inferred")
 
 #: Bump when the layout of a snapshot changes, so old snapshots are never read as new ones.
 _FORMAT = "1"
+#: The exact N-Triples of each graph, beside the store: Oxigraph normalises some literals on load (for example
+#: xsd:nonNegativeInteger becomes xsd:integer, oxigraph/oxigraph#526), so the store answers queries while these
+#: files give back the graph exactly as it was asserted, for validation and export.
+_GRAPH_FILES = {ASSERTED_GRAPH: "asserted.nt", INFERRED_GRAPH: "inferred.nt"}
 #: Written last, inside the folder, so a folder without it (a crash mid-write) is never opened.
 _COMPLETE = "complete"
 
@@ -61,6 +65,10 @@ class Snapshot:
     path: Path
     store: ox.Store
 
+    def ntriples(self, graph: ox.NamedNode) -> bytes:
+        """The exact N-Triples of ASSERTED_GRAPH or INFERRED_GRAPH, as they were written."""
+        return (self.path / _GRAPH_FILES[graph]).read_bytes()
+
     @classmethod
     def open(cls, directory: Path, key: str) -> Snapshot | None:
         """The snapshot for `key`, or None if there is none or it is unfinished or damaged (never half of one)."""
@@ -73,14 +81,18 @@ class Snapshot:
             return None
 
     @classmethod
-    def build(cls, directory: Path, key: str, write: Callable[[ox.Store], None]) -> Snapshot:
-        """Fill a new store with `write`, then move it into place in one rename; a concurrent builder may win."""
+    def build(cls, directory: Path, key: str, asserted: bytes, inferred: bytes) -> Snapshot:
+        """Store the two graphs (N-Triples), then move the folder into place in one rename; a concurrent
+        builder of the same key may win, and then its snapshot is used."""
         directory.mkdir(parents=True, exist_ok=True)
         final = directory / f"snapshot-{key}"
         scratch = Path(tempfile.mkdtemp(prefix=f".snapshot-{key[:12]}-", dir=directory))
         try:
             store = ox.Store(str(scratch))
-            write(store)
+            for data, graph in ((asserted, ASSERTED_GRAPH), (inferred, INFERRED_GRAPH)):
+                (scratch / _GRAPH_FILES[graph]).write_bytes(data)
+                if data:
+                    store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
             store.flush()
             del store  # closes the database before the folder moves
             (scratch / _COMPLETE).write_text(key, encoding="utf-8")
@@ -95,13 +107,6 @@ class Snapshot:
         if snapshot is None:
             raise OSError(f"{final}: the snapshot could not be written or read back")
         return snapshot
-
-
-def load_graphs(store: ox.Store, asserted: bytes, inferred: bytes) -> None:
-    """Bulk-load N-Triples of the asserted and the inferred triples into their named graphs."""
-    for data, graph in ((asserted, ASSERTED_GRAPH), (inferred, INFERRED_GRAPH)):
-        if data:
-            store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
 
 
 def _fsync_folder(path: Path) -> None:

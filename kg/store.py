@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from xml.parsers import expat
 
-from rdflib import Dataset, Graph
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.exceptions import ParserError
 from rdflib.term import Node
 
 from kg.errors import DataFileError, InputError
-from kg.terms import PREFIXES
+from kg.terms import PREFIXES, compact
 
-__all__ = ["FORMAT_BY_SUFFIX", "expand_paths", "new_graph", "parse_into"]
+__all__ = ["DEFAULT_MAX_FILE_BYTES", "FORMAT_BY_SUFFIX", "expand_paths", "max_file_bytes", "new_graph", "parse_into"]
+
+#: Largest data file read, unless $KG_MAX_FILE_BYTES says otherwise: rdflib holds a parsed file in memory at
+#: roughly a kilobyte a triple, so a much larger file would exhaust memory before it could be refused.
+DEFAULT_MAX_FILE_BYTES = 20_000_000
+
+#: Characters that entity references in one RDF/XML file may expand to: ten times the file, plus a megabyte.
+#: Ordinary files (Protégé writes `&owl;` for the OWL namespace) stay far below; "billion laughs" does not.
+_ENTITY_EXPANSION_FACTOR = 10
+_ENTITY_EXPANSION_ALLOWANCE = 1_000_000
+
+#: What an IRI may not contain (RFC 3987), and any Unicode space (a pasted no-break space; rdflib cannot read it back).
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]|\s')
+_ENTITY_REFERENCE = re.compile(rb"&([A-Za-z_:][-A-Za-z0-9._:]*);")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_PLAIN_BLANK_NODE = re.compile(r"[A-Za-z0-9_]([-A-Za-z0-9_.]*[-A-Za-z0-9_])?$")
 
 #: rdflib parser names by file suffix; the suffix decides the syntax.
 FORMAT_BY_SUFFIX: dict[str, str] = {
@@ -72,8 +90,8 @@ def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
-def _syntax_of(name: str) -> str:
-    suffix = Path(name).suffix.lower()
+def _syntax_of(file_name: str, name: str) -> str:
+    suffix = Path(file_name).suffix.lower()
     try:
         return FORMAT_BY_SUFFIX[suffix]
     except KeyError:
@@ -81,11 +99,47 @@ def _syntax_of(name: str) -> str:
         raise DataFileError(name, f"unknown RDF file suffix {suffix!r}", fix=f"use one of {known}") from None
 
 
-def parse_into(graph: Graph, source: Path | Traversable, *, label: str | None = None) -> int:
-    """Parse one RDF file into `graph` (named graphs of TriG/N-Quads are merged); return the triples added."""
+def max_file_bytes() -> int:
+    """The size limit for data files: $KG_MAX_FILE_BYTES if set, else DEFAULT_MAX_FILE_BYTES."""
+    given = os.environ.get("KG_MAX_FILE_BYTES", "").strip()
+    if not given:
+        return DEFAULT_MAX_FILE_BYTES
+    try:
+        limit = int(given)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise InputError(f"KG_MAX_FILE_BYTES={given!r} is not a positive whole number of bytes")
+    return limit
+
+
+def _read(source: Path | Traversable, name: str, limit: int) -> bytes:
+    """The file's bytes, refused before reading when it is over `limit`, so a huge file costs no memory."""
+    try:
+        size = source.stat().st_size if isinstance(source, Path) else None
+        if size is not None and size > limit:
+            raise DataFileError(
+                name,
+                f"file is {size:,} bytes, over the {limit:,}-byte limit",
+                fix="split it, or set KG_MAX_FILE_BYTES to a larger limit",
+            )
+        return source.read_bytes()
+    except OSError as error:
+        raise DataFileError(name, f"cannot read the file: {error.strerror or error}") from None
+
+
+def parse_into(
+    graph: Graph, source: Path | Traversable, *, label: str | None = None, max_bytes: int | None = None
+) -> int:
+    """Parse one RDF file into `graph` (named graphs of TriG/N-Quads are merged); return the triples added.
+
+    Nothing is added unless the whole file is good: files over `max_bytes` (default: `max_file_bytes()`),
+    invalid IRIs, literals that do not fit their datatype, and anything that would make the parser reach for
+    a URL or another file (JSON-LD remote contexts, XML external entities) are refused with a DataFileError.
+    """
     name = label or str(source)
-    syntax = _syntax_of(source.name)
-    data = source.read_bytes()
+    syntax = _syntax_of(source.name, name)
+    data = _read(source, name, max_file_bytes() if max_bytes is None else max_bytes)
     if not data.strip():
         raise DataFileError(name, "file is empty", fix="remove it or add RDF statements to it")
     try:
@@ -93,24 +147,34 @@ def parse_into(graph: Graph, source: Path | Traversable, *, label: str | None = 
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise DataFileError(name, "file is not valid UTF-8", line=line, fix="save it as UTF-8") from None
-    if syntax == "json-ld":
-        _refuse_remote_contexts(name, text)
-    before = len(graph)
+    try:
+        if syntax == "json-ld":
+            _refuse_remote_contexts(name, text)
+        if syntax == "xml":
+            _refuse_unsafe_xml(name, data)
+    except RecursionError:
+        raise DataFileError(name, "nested too deeply to read (arrays, objects or entities)", fix="flatten it") from None
+    parsed = Graph(bind_namespaces="none")
     try:
         if syntax in ("trig", "nquads"):
             dataset = Dataset()
             dataset.parse(data=text, format=syntax)
             for triple in _all_triples(dataset):
-                graph.add(triple)
+                parsed.add(triple)
         else:
-            graph.parse(data=text, format=syntax)
+            parsed.parse(data=text, format=syntax)
     except DataFileError:
         raise
     except IndexError:
         # rdflib's Turtle parser runs off the end of a truncated file instead of reporting it.
         raise DataFileError(name, "syntax error: unexpected end of file", line=text.count("\n") + 1) from None
+    except RecursionError:
+        raise DataFileError(name, "nested too deeply to read (lists or blank nodes)", fix="flatten it") from None
     except Exception as error:
-        raise DataFileError(name, _problem_of(error), line=_line_of(error)) from None
+        raise DataFileError(name, _problem_of(error), line=_line_of(error) or _line_ending(text, error)) from None
+    _refuse_bad_terms(name, text, parsed)
+    before = len(graph)
+    graph += _with_plain_blank_nodes(parsed)
     return len(graph) - before
 
 
@@ -120,12 +184,92 @@ def _all_triples(dataset: Dataset) -> Iterator[tuple[Node, Node, Node]]:
 
 
 def _problem_of(error: Exception) -> str:
+    bad_line = _quoted_line(error)
+    if bad_line is not None:
+        return f"syntax error: invalid line: {bad_line}"
     message = str(error).strip().splitlines()
     text = " ".join(line.strip() for line in message if line.strip()) or type(error).__name__
     text = text.split(" at ^ in:")[0]  # rdflib appends a byte dump of the whole input
     if isinstance(error, ParserError | SyntaxError) or "BadSyntax" in type(error).__name__:
         return f"syntax error: {text}"
     return f"cannot parse: {text}"
+
+
+def _quoted_line(error: Exception) -> str | None:
+    """The line-based parsers (N-Triples, N-Quads) quote the rest of the bad line instead of giving its number."""
+    message = str(error).split(" at ^ in:")[0].strip()
+    if message.startswith("Invalid line (Failed to eat"):
+        # "Invalid line (Failed to eat REGEX at ...):\n'REST OF LINE'": the regex is noise to the reader
+        rest = message.rpartition("):")[2].strip()
+        return rest[1:-1] if len(rest) > 1 and rest[0] == rest[-1] == "'" else rest or None
+    if message.startswith("Invalid line: "):
+        return message.removeprefix("Invalid line: ").strip() or None
+    return None
+
+
+def _line_ending(text: str, error: Exception) -> int | None:
+    rest = _quoted_line(error)
+    if not rest:
+        return None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.rstrip().endswith(rest):
+            return number
+    return None
+
+
+def _refuse_bad_terms(name: str, text: str, parsed: Graph) -> None:
+    """Invalid IRIs and ill-typed literals: rdflib keeps them with a warning; they would break exports and queries."""
+    problems: list[tuple[int, str, str]] = []
+    terms = {term for triple in parsed for term in triple}
+    iris = {term for term in terms if isinstance(term, URIRef)}
+    iris |= {term.datatype for term in terms if isinstance(term, Literal) and term.datatype is not None}
+    for iri in iris:
+        if _NOT_IN_IRI.search(iri):
+            fix = 'percent-encode spaces and the characters <>"{}|^`\\'
+            problems.append((_line_with(text, str(iri)) or 0, f"invalid IRI <{iri}>", fix))
+        elif not _SCHEME.match(iri):
+            fix = "write the IRI in full, starting with its scheme (https:, urn:, …)"
+            problems.append((_line_with(text, str(iri)) or 0, f"relative IRI <{iri}>", fix))
+    for term in terms:
+        if isinstance(term, Literal) and term.ill_typed:
+            datatype = compact(str(term.datatype)) or f"<{term.datatype}>"
+            line = _line_with(text, str(term))
+            # rdflib may have rewritten the lexical form (a bad boolean reads "false"); quote it only if it is there
+            problem = f"{str(term)!r} is not a valid {datatype}" if line else f"a value is not a valid {datatype}"
+            problems.append((line or 0, problem, "fix the value or its datatype"))
+    if problems:
+        line, problem, fix = min(problems)  # the first in the file, so the message is the same on every run
+        raise DataFileError(name, problem, line=line or None, fix=fix)
+
+
+def _with_plain_blank_nodes(parsed: Graph) -> Graph:
+    """`parsed`, its blank nodes relabelled where their labels could not be written back as N-Triples.
+
+    JSON-LD allows any characters after "_:"; N-Triples (the exports, the reasoning cache, the query engine's
+    input) does not. A blank node's label carries no meaning, so a new one changes nothing.
+    """
+    if all(_PLAIN_BLANK_NODE.match(term) for triple in parsed for term in triple if isinstance(term, BNode)):
+        return parsed
+    renamed: dict[BNode, BNode] = {}
+
+    def plain(term: Node) -> Node:
+        if isinstance(term, BNode) and not _PLAIN_BLANK_NODE.match(term):
+            return renamed.setdefault(term, BNode())
+        return term
+
+    relabelled = Graph(bind_namespaces="none")
+    for subject, predicate, obj in parsed:
+        relabelled.add((plain(subject), predicate, plain(obj)))
+    return relabelled
+
+
+def _line_with(text: str, fragment: str) -> int | None:
+    """The line where `fragment` (or, for an IRI written as a CURIE, its local part) first appears."""
+    position = text.find(fragment)
+    if position < 0:
+        local = fragment.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+        position = text.find(local) if local else -1
+    return None if position < 0 else text.count("\n", 0, position) + 1
 
 
 def _line_of(error: Exception) -> int | None:
@@ -146,27 +290,138 @@ def _line_of(error: Exception) -> int | None:
 
 
 def _refuse_remote_contexts(name: str, text: str) -> None:
-    """JSON-LD may name a context by URL; loading it would fetch from the network, so it is refused."""
+    """JSON-LD may name a context by URL; loading it would fetch from the network, so it is refused. An @id that
+    is no IRI is refused too: rdflib would drop its node without a word."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise DataFileError(name, f"invalid JSON: {error.msg}", line=error.lineno) from None
-    for context in _contexts(document):
-        if isinstance(context, str):
+    for reference in _context_references(document):
+        raise DataFileError(
+            name,
+            f"JSON-LD context {reference!r} would be fetched from the network or disk",
+            line=_line_with(text, json.dumps(reference)[1:-1]),
+            fix="inline the context object in the file",
+        )
+    for iri in _json_ld_iris(document):
+        if _NOT_IN_IRI.search(iri):
+            # rdflib drops a node with such an @id without a word, losing its statements silently
             raise DataFileError(
                 name,
-                f"JSON-LD context {context!r} would be fetched from the network",
-                fix="inline the context object in the file",
+                f"invalid IRI {iri!r}",
+                line=_line_with(text, json.dumps(iri)[1:-1]),
+                fix='percent-encode spaces and the characters <>"{}|^`\\',
             )
 
 
-def _contexts(node: object) -> Iterator[object]:
+def _json_ld_iris(node: object) -> Iterator[str]:
+    """The values of @id, @type, @vocab and @base: the places where JSON-LD holds IRIs as plain strings."""
     if isinstance(node, dict):
         for key, value in node.items():
-            if key == "@context":
-                yield from value if isinstance(value, list) else [value]
-            else:
-                yield from _contexts(value)
+            if key in ("@id", "@type", "@vocab", "@base"):
+                yield from (item for item in (value if isinstance(value, list) else [value]) if isinstance(item, str))
+            yield from _json_ld_iris(value)
     elif isinstance(node, list):
         for item in node:
-            yield from _contexts(item)
+            yield from _json_ld_iris(item)
+
+
+def _context_references(node: object) -> Iterator[str]:
+    """Contexts named by URL, anywhere: top level, embedded, scoped inside other contexts, or `@import`ed."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("@context", "@import"):
+                yield from (item for item in (value if isinstance(value, list) else [value]) if isinstance(item, str))
+            yield from _context_references(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _context_references(item)
+
+
+class _EndOfDoctypeError(Exception):
+    """Raised from an expat handler to stop reading once the document type declaration is over."""
+
+
+def _refuse_unsafe_xml(name: str, data: bytes) -> None:
+    """RDF/XML may declare entities: external ones would read files or URLs, nested ones can expand to gigabytes.
+
+    External entities, external DTDs and parameter entities are refused outright; internal entities (Protégé
+    writes them for namespaces) are allowed while all their references together stay within the budget.
+    """
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    declared: dict[str, tuple[str, int]] = {}
+
+    def refuse(problem: str, fix: str = "inline the text instead of referring to it") -> None:
+        raise DataFileError(name, problem, line=parser.CurrentLineNumber, fix=fix)
+
+    def on_doctype(_name: str, system_id: str | None, public_id: str | None, _internal: bool) -> None:
+        if system_id or public_id:
+            refuse(f"external DTD {system_id or public_id!r} refused: data files may not make kg read URLs or files")
+
+    def on_entity(
+        entity: str,
+        is_parameter: bool,
+        value: str | None,
+        _base: str | None,
+        system_id: str | None,
+        public_id: str | None,
+        _notation: str | None,
+    ) -> None:
+        if value is None:
+            where = system_id or public_id
+            refuse(f"external entity {entity!r} ({where}) refused: data files may not make kg read URLs or files")
+        if is_parameter:
+            refuse(f"parameter entity %{entity}; refused: RDF/XML has no use for them", fix="remove it")
+        declared[entity] = (value or "", parser.CurrentLineNumber)
+
+    def stop(*_ignored: object) -> None:
+        raise _EndOfDoctypeError
+
+    parser.StartDoctypeDeclHandler = on_doctype
+    parser.EntityDeclHandler = on_entity
+    parser.UnparsedEntityDeclHandler = lambda entity, _base, system_id, public_id, _notation: refuse(
+        f"unparsed entity {entity!r} ({system_id or public_id}) refused: data files may not refer to other files"
+    )
+    parser.EndDoctypeDeclHandler = stop
+    parser.StartElementHandler = stop
+    # A malformed document is left to the RDF/XML parser, which reports it with its line.
+    with contextlib.suppress(_EndOfDoctypeError, expat.ExpatError):
+        try:
+            parser.Parse(data, True)
+        except LookupError as error:  # an encoding Python does not know, named in the XML declaration
+            raise DataFileError(name, f"cannot parse: {error}", line=1, fix="declare encoding='UTF-8'") from None
+    if not declared:
+        return
+    budget = _ENTITY_EXPANSION_FACTOR * len(data) + _ENTITY_EXPANSION_ALLOWANCE
+    sizes: dict[str, int] = {}
+
+    def size_of(entity: str, seen: tuple[str, ...]) -> int:
+        if entity not in declared:
+            return len(entity) + 2
+        if entity in seen:
+            raise DataFileError(name, f"entity {entity!r} refers to itself", line=declared[entity][1])
+        if entity not in sizes:
+            value = declared[entity][0]
+            total = len(value)
+            for reference in re.finditer(r"&([A-Za-z_:][-A-Za-z0-9._:]*);", value):
+                total += size_of(reference.group(1), (*seen, entity)) - len(reference.group(0))
+                if total > budget:
+                    break
+            sizes[entity] = total
+        return sizes[entity]
+
+    expanded = 0
+    for reference in _ENTITY_REFERENCE.finditer(data):
+        entity = reference.group(1).decode("utf-8", "replace")
+        if entity in declared:
+            expanded += size_of(entity, ())
+        if expanded > budget:
+            line = data.count(b"\n", 0, reference.start()) + 1
+            raise DataFileError(
+                name,
+                f"entity references expand to more than {budget:,} characters (entity {entity!r}): "
+                "an entity expansion ('billion laughs') attack or a mistake",
+                line=line,
+                fix="write the text out instead of nesting entities",
+            )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import serving  # tests/serving.py: starting real servers on loopback
 
 from kg import KnowledgeGraph
 
@@ -31,3 +32,14 @@ def shipped() -> KnowledgeGraph:
     graph = KnowledgeGraph.load()
     graph.reason()
     return graph
+
+
+@pytest.fixture(scope="session")
+def kg_server(shipped: KnowledgeGraph, tmp_path_factory: pytest.TempPathFactory) -> Iterator[serving.Server]:
+    """`kg serve` in a subprocess on a free 127.0.0.1 port (limits in tests/serving.py), stopped after the session.
+
+    Depends on `shipped` so that the reasoning cache the server reads is already warm.
+    """
+    server = serving.start_kg_serve(tmp_path_factory.mktemp("kg-serve") / "server.log")
+    yield server
+    server.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kg import KnowledgeGraph, ParameterError, UnknownQueryError, stored_queries, stored_query
+from kg.engine import check_read_only
 from kg.errors import DataFileError, QueryError
 from kg.queries import parse_stored_query
 
@@ -339,3 +340,9 @@ def test_describe_shows_mappings(shipped: KnowledgeGraph) -> None:
     rows = shipped.query("describe", entity="vitamin B12 deficiency").dicts()
     mapped = {str(row["value"]) for row in rows if str(row["predicate"]).endswith("exactMatch")}
     assert "http://id.nlm.nih.gov/mesh/D014806" in mapped
+
+
+def test_every_stored_query_is_read_only() -> None:
+    """Stored queries skip the read-only check at run time, so each must pass it here."""
+    for query in stored_queries():
+        check_read_only(query.sparql, f"queries/{query.name}.rq")

@@ -5,7 +5,15 @@ from __future__ import annotations
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
-__all__ = ["data_files", "mapping_file", "ontology_files", "query_files", "shapes_files", "source_document"]
+__all__ = [
+    "data_files",
+    "mapping_file",
+    "ontology_files",
+    "qc_query_files",
+    "query_files",
+    "shapes_files",
+    "source_document",
+]
 
 _RDF_SUFFIXES = (".ttl",)
 
@@ -42,6 +50,11 @@ def data_files() -> list[Traversable]:
 def query_files() -> list[Traversable]:
     """The stored SPARQL queries, one question per file."""
     return _sorted_files(_folder("queries"), (".rq",))
+
+
+def qc_query_files() -> list[Traversable]:
+    """The quality-control queries (queries/qc/), one rule per file."""
+    return _sorted_files(_folder("queries") / "qc", (".rq",))
 
 
 def source_document(relative_path: str) -> Traversable:

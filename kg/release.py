@@ -1,0 +1,129 @@
+"""Release files as OBO ontologies publish them: base and full in three syntaxes, mappings, a summary; stable bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+from rdflib.compare import to_canonical_graph
+from rdflib.namespace import OWL, RDF
+
+from kg.errors import InputError
+from kg.export import canonical_ntriples, canonical_turtle, write_atomically
+from kg.graph import KnowledgeGraph
+from kg.mappings import read_mapping_set, write_mapping_set
+from kg.packaged import mapping_file
+from kg.progress import progress
+from kg.terms import PREFIXES
+
+__all__ = [
+    "RELEASE_NAME",
+    "RELEASE_SYNTAXES",
+    "ReleaseVersion",
+    "release_bytes",
+    "release_files",
+    "release_version",
+    "write_release",
+]
+
+#: The stem every release file name starts with, as in mondo-base.owl.
+RELEASE_NAME = "neuropathy-kg"
+
+#: Release syntaxes: file suffix and writer. RDF/XML goes in .owl, the suffix Protégé and OBO users expect.
+RELEASE_SYNTAXES = (".ttl", ".owl", ".jsonld")
+
+
+@dataclass(frozen=True)
+class ReleaseVersion:
+    """The ontology being released and its dated version, as the ontology file states them."""
+
+    ontology: URIRef
+    version_iri: URIRef
+    version_info: str
+
+
+def release_version(graph: Graph) -> ReleaseVersion:
+    """The one owl:Ontology with an owl:versionIRI in `graph` (never today's date: the source decides)."""
+    versioned = sorted(
+        (ontology, version)
+        for ontology in graph.subjects(RDF.type, OWL.Ontology)
+        for version in graph.objects(ontology, OWL.versionIRI)
+        if isinstance(ontology, URIRef) and isinstance(version, URIRef)
+    )
+    if len(versioned) != 1:
+        found = ", ".join(f"{o} {v}" for o, v in versioned) or "none"
+        raise InputError(
+            f"a release needs exactly one owl:Ontology with one owl:versionIRI (found: {found}); "
+            "set owl:versionIRI <https://w3id.org/neuropathy-kg/releases/DATE/ontology> in ontology/neuropathy-kg.ttl"
+        )
+    ontology, version_iri = versioned[0]
+    info = sorted(str(value) for value in graph.objects(ontology, OWL.versionInfo))
+    return ReleaseVersion(ontology, version_iri, info[0] if info else str(version_iri))
+
+
+def release_bytes(graph: Graph, suffix: str) -> bytes:
+    """`graph` in the syntax of `suffix`, byte-identical for the same triples whatever their blank-node labels."""
+    if suffix not in RELEASE_SYNTAXES:
+        raise InputError(f"unknown release syntax {suffix!r} (use one of {', '.join(RELEASE_SYNTAXES)})")
+    if suffix == ".ttl":
+        return canonical_turtle(graph)
+    # Canonical blank-node labels and sorted triples, then Oxigraph's streaming writers, which keep input order.
+    ntriples = canonical_ntriples(to_canonical_graph(graph))
+    triples = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
+    if suffix == ".owl":
+        return _oxigraph_bytes(triples, ox.RdfFormat.RDF_XML)
+    expanded = json.loads(_oxigraph_bytes(triples, ox.RdfFormat.JSON_LD))
+    return (json.dumps(expanded, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def _oxigraph_bytes(triples: ox.QuadParser, syntax: ox.RdfFormat) -> bytes:
+    data = ox.serialize(triples, format=syntax, prefixes=PREFIXES)
+    if data is None:  # pragma: no cover - only when an output file is given, which this module never does
+        raise InputError(f"Oxigraph returned nothing for {syntax}")
+    return data
+
+
+def _mapping_bytes(version: ReleaseVersion) -> bytes:
+    metadata, rows = read_mapping_set(mapping_file())
+    metadata["subject_source"] = str(version.ontology)
+    metadata["subject_source_version"] = str(version.version_iri)
+    return write_mapping_set(metadata, rows).encode("utf-8")
+
+
+def release_files(graph: KnowledgeGraph) -> dict[str, bytes]:
+    """Every release file by name: base (asserted) and full (with inferences) in Turtle, RDF/XML and JSON-LD,
+    the SSSOM mappings, and a JSON summary of counts and checksums; each names the ontology's version IRI."""
+    version = release_version(graph.asserted)
+    products = {"base": graph.asserted, "full": graph.asserted + graph.reason()}
+    jobs = [(product, suffix) for product in products for suffix in RELEASE_SYNTAXES]
+    files: dict[str, bytes] = {}
+    for product, suffix in progress(jobs, label="release files"):
+        files[f"{RELEASE_NAME}-{product}{suffix}"] = release_bytes(products[product], suffix)
+    files[f"{RELEASE_NAME}-mappings.sssom.tsv"] = _mapping_bytes(version)
+    summary = {
+        "ontology": str(version.ontology),
+        "versionIRI": str(version.version_iri),
+        "versionInfo": version.version_info,
+        "triples": {product: len(triples) for product, triples in products.items()},
+        "counts": graph.stats(),
+        "files": {
+            name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            for name, data in sorted(files.items())
+        },
+    }
+    files[f"{RELEASE_NAME}-summary.json"] = (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return dict(sorted(files.items()))
+
+
+def write_release(graph: KnowledgeGraph, directory: Path) -> list[Path]:
+    """Write every release file into `directory` (each atomically) and return their paths, sorted."""
+    written = []
+    for name, data in release_files(graph).items():
+        path = directory / name
+        write_atomically(path, data)
+        written.append(path)
+    return written

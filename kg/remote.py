@@ -1,0 +1,355 @@
+"""Remote SPARQL 1.1 stores: the stored queries run there over HTTP, and `push` uploads the graph in chunks."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import XSD
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.term import Node
+
+from kg.errors import InputError, ParameterError, QueryError, QueryTimeoutError
+from kg.progress import progress
+from kg.queries import StoredQuery, stored_query
+from kg.results import QueryResult
+from kg.store import new_graph
+from kg.terms import PREFIXES
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
+
+__all__ = ["PUSH_PROTOCOLS", "RemoteGraph", "bind_values", "sparql_term"]
+
+PUSH_PROTOCOLS = ("update", "graph-store")
+
+_STORED_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+_RESULTS_JSON = "application/sparql-results+json"
+_NTRIPLES = "application/n-triples"
+_XSD_STRING = str(XSD.string)
+_LANGUAGE_TAG = re.compile(r"^[a-zA-Z]+(-[a-zA-Z0-9]+)*$")
+_IRI_FORBIDDEN = re.compile(r'[<>"{}|^`\\\x00-\x20]')
+_LITERAL_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+
+def sparql_term(term: Node) -> str:
+    """An IRI or literal written as SPARQL syntax, every character that could end it escaped or refused."""
+    if isinstance(term, URIRef):
+        if _IRI_FORBIDDEN.search(str(term)):
+            raise ParameterError(f'{str(term)!r} is not a valid IRI (it contains a space or one of <>"{{}}|^`\\)')
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        text = "".join(_LITERAL_ESCAPES.get(character, character) for character in str(term))
+        if term.language:
+            if not _LANGUAGE_TAG.match(term.language):
+                raise ParameterError(f"{term.language!r} is not a language tag")
+            return f'"{text}"@{term.language}'
+        if term.datatype is not None and str(term.datatype) != _XSD_STRING:
+            return f'"{text}"^^{sparql_term(URIRef(term.datatype))}'
+        return f'"{text}"'
+    raise ParameterError(f"cannot send {term!r} to a remote store: only IRIs and literals can be bound")
+
+
+# Tokens that may hide a '{' or the word WHERE: comments, strings, IRIs, variables and prefixed names.
+_SCANNER = re.compile(
+    r"""
+    (?P<skip>
+        \#[^\n]*
+      | \"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+      | '''(?:[^'\\]|\\.|'(?!''))*'''
+      | "(?:[^"\\\n]|\\.)*"
+      | '(?:[^'\\\n]|\\.)*'
+      | <[^<>"{}|^`\\\x00-\x20]*>
+      | [?$]\w+
+      | [A-Za-z_][\w.-]*:[\w.-]*
+    )
+  | (?P<where>\bWHERE\b)
+  | (?P<open>\{)
+  | (?P<close>\})
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+
+
+def bind_values(sparql: str, bindings: Mapping[str, Node]) -> str:
+    """The query with `VALUES (?a ?b) { (term term) }` opening its WHERE group: values bound as RDF terms
+    for a server that has no other way to take them (SPARQL 1.1 Protocol has no parameters)."""
+    if not bindings:
+        return sparql
+    names = sorted(bindings)
+    row = " ".join(sparql_term(bindings[name]) for name in names)
+    block = f" VALUES ({' '.join('?' + name for name in names)}) {{ ({row}) }}"
+    position = _where_group(sparql)
+    return sparql[: position + 1] + block + sparql[position + 1 :]
+
+
+def _where_group(sparql: str) -> int:
+    """The offset of the '{' that opens the outer WHERE group."""
+    depth = 0
+    after_where = False
+    groups_seen = 0
+    construct = re.search(r"^\s*(?:(?:PREFIX|BASE)[^\n]*\n|#[^\n]*\n|\s)*CONSTRUCT\b", sparql, re.IGNORECASE)
+    for match in _SCANNER.finditer(sparql):
+        if match.group("where") and depth == 0:
+            after_where = True
+        elif match.group("open"):
+            if depth == 0:
+                groups_seen += 1
+                # CONSTRUCT { template } { pattern } may leave out WHERE: then the second group is the pattern
+                if after_where or not construct or groups_seen == 2:
+                    return match.start()
+            depth += 1
+        elif match.group("close"):
+            depth -= 1
+    raise QueryError("cannot bind parameters: the query has no WHERE group")
+
+
+def _with_prefixes(sparql: str) -> str:
+    """The project's prefixes declared in front, as the local engines predeclare them (only those not declared)."""
+    declared = {m.group(1) for m in re.finditer(r"\bPREFIX\s+([\w.-]*):", sparql, re.IGNORECASE)}
+    lines = [f"PREFIX {prefix}: <{iri}>" for prefix, iri in PREFIXES.items() if prefix not in declared]
+    return "\n".join([*lines, sparql]) if lines else sparql
+
+
+class RemoteGraph:
+    """A SPARQL 1.1 server holding the graph: stored queries run there, parameters resolved here.
+
+    `endpoint` answers queries (SPARQL 1.1 Protocol); `update_endpoint` (SPARQL Update) or `graph_store`
+    (Graph Store Protocol) is where `push` uploads. `default_graph` queries a named graph as the default one.
+    Labels in parameters resolve against `local` (default: the packaged graph plus `extra` files, loaded on
+    first need); an IRI or CURIE the local graph lacks is sent as given.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        update_endpoint: str | None = None,
+        graph_store: str | None = None,
+        default_graph: str | None = None,
+        extra: Iterable[str | Path] = (),
+        local: KnowledgeGraph | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        for url in (endpoint, update_endpoint, graph_store):
+            if url is not None and not url.startswith(("http://", "https://")):
+                raise InputError(f"{url!r} is not an http(s) URL of a SPARQL endpoint")
+        self.endpoint = endpoint
+        self.update_endpoint = update_endpoint
+        self.graph_store = graph_store
+        self.default_graph = default_graph
+        self.timeout = timeout
+        self._extra = tuple(extra)
+        self._local = local
+
+    # ------------------------------------------------------------------ queries
+
+    def query(self, name_or_sparql: str, /, **params: str) -> QueryResult:
+        """Run a stored query by name (parameters bound as RDF terms in a VALUES block), or SPARQL text."""
+        if _STORED_NAME.match(name_or_sparql.strip()):
+            stored = stored_query(name_or_sparql.strip())
+            sparql = bind_values(stored.sparql, self._bind(stored, params))
+            return self.sparql(sparql, origin=f"queries/{stored.name}.rq")
+        if params:
+            raise ParameterError("parameters go with stored queries; write the values into ad-hoc SPARQL")
+        return self.sparql(name_or_sparql, origin="query")
+
+    def sparql(self, text: str, *, origin: str = "query") -> QueryResult:
+        """Send SPARQL text to the endpoint (the project's prefixes predeclared) and read the answer."""
+        text = _with_prefixes(text)
+        try:
+            form = parseQuery(text)[1].name
+        except Exception as error:
+            raise QueryError(f"{origin}: not a valid SPARQL query: {str(error).strip().splitlines()[0]}") from None
+        graph_result = form in ("ConstructQuery", "DescribeQuery")
+        fields = [("query", text)]
+        if self.default_graph:
+            fields.append(("default-graph-uri", self.default_graph))
+        body = self._send(
+            self.endpoint,
+            urllib.parse.urlencode(fields).encode("utf-8"),
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": _NTRIPLES if graph_result else _RESULTS_JSON,
+            },
+            origin,
+        )
+        if graph_result:
+            graph = new_graph()
+            graph.parse(data=body, format="nt")
+            return QueryResult(variables=(), rows=(), graph=graph)
+        return _read_results_json(body, origin)
+
+    def _bind(self, stored: StoredQuery, params: Mapping[str, str]) -> dict[str, Node]:
+        stored.check_arguments(dict(params))
+        if all(stored.parameter(name).kind == "literal" for name in params):
+            return {name: _non_empty(name, value) for name, value in params.items()}  # no need to load labels
+        local = self._local_graph()
+        bound: dict[str, Node] = {}
+        for name, value in params.items():
+            kind = stored.parameter(name).kind
+            if kind == "literal":
+                bound[name] = _non_empty(name, value)
+            elif kind == "iri":
+                bound[name] = local.labels.expand(value, name)
+            else:
+                try:
+                    bound[name] = local.resolve(value, name)
+                except ParameterError:
+                    # the remote store may hold resources the local copy lacks: an IRI or CURIE is taken as given
+                    try:
+                        bound[name] = local.labels.expand(value, name)
+                    except ParameterError:
+                        raise ParameterError(
+                            f"{name}={value!r} names nothing in the local graph; give an IRI or CURIE"
+                        ) from None
+        return bound
+
+    def _local_graph(self) -> KnowledgeGraph:
+        if self._local is None:
+            from kg.graph import KnowledgeGraph  # kg.graph imports this module lazily too
+
+            self._local = KnowledgeGraph.load(self._extra)
+        return self._local
+
+    # ------------------------------------------------------------------ push
+
+    def push(
+        self,
+        graph: KnowledgeGraph,
+        *,
+        graph_iri: str | None = None,
+        inferred: bool = True,
+        replace: bool = False,
+        chunk_triples: int = 5_000,
+    ) -> int:
+        """Upload the asserted (and inferred) triples in chunks; returns how many triples were sent.
+
+        Uses the Graph Store Protocol when `graph_store` is set, else SPARQL Update at `update_endpoint`.
+        `replace` first empties the target graph (the default graph unless `graph_iri`). Triples that share a
+        blank node always travel in the same chunk, so the server keeps them joined.
+        """
+        if self.graph_store is None and self.update_endpoint is None:
+            raise InputError("push needs update_endpoint (SPARQL Update) or graph_store (Graph Store Protocol)")
+        if graph_iri is not None:
+            sparql_term(URIRef(graph_iri))  # refuses an IRI that cannot be written
+        triples = graph.graph(inferred=inferred)
+        chunks = list(_chunks(triples, chunk_triples))
+        send = self._send_to_graph_store if self.graph_store is not None else self._send_update
+        if replace and self.graph_store is None:
+            target = f"GRAPH <{graph_iri}>" if graph_iri else "DEFAULT"
+            self._send_update_text(f"CLEAR SILENT {target}")
+        sent = 0
+        for number, (chunk, count) in enumerate(progress(chunks, total=len(chunks), label="push")):
+            send(chunk, graph_iri, replace and number == 0)
+            sent += count
+        return sent
+
+    def _send_to_graph_store(self, chunk: bytes, graph_iri: str | None, first_replaces: bool) -> None:
+        assert self.graph_store is not None
+        target = urllib.parse.urlencode({"graph": graph_iri}) if graph_iri else "default"
+        separator = "&" if "?" in self.graph_store else "?"
+        url = f"{self.graph_store}{separator}{target}"
+        self._send(url, chunk, {"Content-Type": _NTRIPLES}, "push", method="PUT" if first_replaces else "POST")
+
+    def _send_update(self, chunk: bytes, graph_iri: str | None, first_replaces: bool) -> None:
+        data = chunk.decode("utf-8")
+        if graph_iri:
+            data = f"GRAPH <{graph_iri}> {{\n{data}}}"
+        self._send_update_text(f"INSERT DATA {{\n{data}}}")
+
+    def _send_update_text(self, update: str) -> None:
+        assert self.update_endpoint is not None
+        headers = {"Content-Type": "application/sparql-update"}
+        self._send(self.update_endpoint, update.encode("utf-8"), headers, "push")
+
+    # ------------------------------------------------------------------ HTTP
+
+    def _send(self, url: str, body: bytes, headers: Mapping[str, str], origin: str, method: str = "POST") -> bytes:
+        request = urllib.request.Request(url, data=body, headers=dict(headers), method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                data: bytes = response.read()
+                return data
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode("utf-8", "replace").strip().splitlines()
+            reason = detail[0][:300] if detail else error.reason
+            raise QueryError(f"{origin}: {url} answered {error.code}: {reason}") from None
+        except TimeoutError:
+            raise QueryTimeoutError(f"{origin}: {url} did not answer within {self.timeout:g} s") from None
+        except urllib.error.URLError as error:
+            raise InputError(f"{origin}: cannot reach {url}: {error.reason}") from None
+
+
+def _non_empty(name: str, value: str) -> Literal:
+    if not value.strip():
+        raise ParameterError(f"{name} must not be empty")
+    return Literal(value)
+
+
+def _chunks(graph: Iterable[tuple[Node, Node, Node]], size: int) -> Iterator[tuple[bytes, int]]:
+    """N-Triples documents of about `size` triples each; triples linked through blank nodes stay together."""
+    parent: dict[BNode, BNode] = {}
+
+    def root(node: BNode) -> BNode:
+        while parent.setdefault(node, node) != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    triples = sorted(graph, key=lambda triple: tuple(term.n3() for term in triple))
+    for subject, _predicate, value in triples:
+        if isinstance(subject, BNode) and isinstance(value, BNode):
+            parent[root(subject)] = root(value)
+    groups: dict[object, list[tuple[Node, Node, Node]]] = {}
+    for index, triple in enumerate(triples):
+        blank = next((term for term in (triple[0], triple[2]) if isinstance(term, BNode)), None)
+        groups.setdefault(index if blank is None else root(blank), []).append(triple)
+    chunk = new_graph()
+    for group in groups.values():
+        if len(chunk) and len(chunk) + len(group) > size:
+            yield chunk.serialize(format="nt", encoding="utf-8"), len(chunk)
+            chunk = new_graph()
+        for triple in group:
+            chunk.add(triple)
+    if len(chunk):
+        yield chunk.serialize(format="nt", encoding="utf-8"), len(chunk)
+
+
+def _read_results_json(body: bytes, origin: str) -> QueryResult:
+    try:
+        document = json.loads(body)
+        if "boolean" in document:
+            return QueryResult(variables=(), rows=(), boolean=bool(document["boolean"]))
+        variables = tuple(document["head"]["vars"])
+        rows = tuple(
+            tuple(_term(binding[name]) if name in binding else None for name in variables)
+            for binding in document["results"]["bindings"]
+        )
+    except (ValueError, KeyError, TypeError) as error:
+        raise QueryError(f"{origin}: the endpoint's answer is not SPARQL JSON results: {error}") from None
+    return QueryResult(variables=variables, rows=rows)
+
+
+def _term(value: Mapping[str, str]) -> Node:
+    kind = value["type"]
+    if kind == "uri":
+        return URIRef(value["value"])
+    if kind == "bnode":
+        return BNode(value["value"])
+    if kind in ("literal", "typed-literal"):
+        language = value.get("xml:lang")
+        datatype = value.get("datatype")
+        if language:
+            return Literal(value["value"], lang=language)
+        if datatype and datatype != _XSD_STRING:
+            return Literal(value["value"], datatype=URIRef(datatype))
+        return Literal(value["value"])
+    raise QueryError(f"unknown term type {kind!r} in SPARQL JSON results")

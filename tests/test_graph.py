@@ -1,0 +1,51 @@
+"""KnowledgeGraph.open: the reasoned graph served from its snapshot on disk, equal to loading and reasoning."""
+
+from __future__ import annotations
+
+import pytest
+from rdflib import Literal
+from rdflib.compare import isomorphic
+from rdflib.namespace import RDFS
+
+import kg.graph
+from kg import KnowledgeGraph
+from kg.terms import ENTITY
+
+
+def _rows(graph: KnowledgeGraph, name: str, **params: str) -> set[tuple[str, ...]]:
+    return {tuple(str(term) for term in row) for row in graph.query(name, **params).rows}
+
+
+@pytest.fixture
+def opened(shipped: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch) -> KnowledgeGraph:
+    """A second open of the shipped files, which must come from the snapshot and never parse a file."""
+    KnowledgeGraph.open()  # builds the snapshot, if no earlier test did
+
+    def no_parsing(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a snapshot hit must not parse any file")
+
+    monkeypatch.setattr(kg.graph, "parse_into", no_parsing)
+    return KnowledgeGraph.open()
+
+
+def test_snapshot_answers_like_the_loaded_graph(shipped: KnowledgeGraph, opened: KnowledgeGraph) -> None:
+    for name, params in [
+        ("symptoms", {"condition": "peripheral neuropathy"}),
+        ("causal-chain", {"from": "strict vegetarian diet", "to": "tingling"}),
+        ("xref", {"id": "MESH:D014806"}),
+    ]:
+        assert _rows(opened, name, **params) == _rows(shipped, name, **params), name
+
+
+def test_snapshot_keeps_asserted_and_inferred_apart(shipped: KnowledgeGraph, opened: KnowledgeGraph) -> None:
+    ask = "ASK { entity:strict-vegetarian-diet nkg:predisposesTo entity:vitamin-b12-deficiency }"  # derived
+    assert opened.query(ask).boolean is True
+    assert opened.query(ask, inferred=False).boolean is False
+    assert set(opened.reason()) == set(shipped.reason())
+    assert isomorphic(opened.asserted, shipped.asserted), "the asserted graph comes back exactly, datatypes included"
+
+
+def test_changes_to_the_handed_out_graph_are_queried(opened: KnowledgeGraph) -> None:
+    opened.asserted.add((ENTITY.fish, RDFS.comment, Literal("changed after opening")))
+    ask = 'ASK { entity:fish rdfs:comment "changed after opening" }'
+    assert opened.query(ask).boolean is True
