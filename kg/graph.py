@@ -36,6 +36,21 @@ __all__ = ["KnowledgeGraph"]
 
 _STORED_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 
+#: Resources whose label or synonym reads `?key` once lower-cased with spaces collapsed, in LabelIndex's terms:
+#: whether it is a synonym, and whether the resource is an ontology term rather than data.
+_LABEL_LOOKUP = """
+SELECT ?key ?resource ?synonym ?term WHERE {
+    VALUES ?predicate { rdfs:label skos:altLabel }
+    ?resource ?predicate ?label .
+    FILTER(isIRI(?resource) && LCASE(REPLACE(REPLACE(STR(?label), "’", "'"), "\\\\s+", " ")) = ?key)
+    BIND(?predicate = skos:altLabel AS ?synonym)
+    BIND(EXISTS {
+        VALUES ?termType { owl:Class owl:ObjectProperty owl:DatatypeProperty owl:AnnotationProperty owl:Ontology }
+        ?resource a ?termType .
+    } AS ?term)
+}
+"""
+
 #: The triples label lookups read: labels, synonyms, types (what makes a resource known) and mappings.
 _NAMING_TRIPLES = """
 CONSTRUCT { ?resource ?predicate ?value } WHERE {
@@ -185,7 +200,30 @@ class KnowledgeGraph:
 
     def resolve(self, value: str, parameter: str = "value") -> URIRef:
         """The IRI named by a label, synonym, CURIE or IRI (case-insensitive for labels)."""
+        if self._snapshot is not None and self._labels is None:
+            found = self._look_up_label(value)
+            if found is not None:
+                return found
         return self.labels.resolve(value, parameter)
+
+    def _look_up_label(self, value: str) -> URIRef | None:
+        """One label lookup in the snapshot, instead of building the whole label index for one parameter.
+
+        Only a plain label that names exactly one resource is answered here; anything else (a CURIE, no match,
+        several) goes to the LabelIndex, which gives the same answer or the full error with suggestions.
+        """
+        text = " ".join(value.replace("’", "'").casefold().split())
+        if not text or ":" in text or "<" in text:
+            return None
+        rows = self._snapshot_engine(inferred=False).run(_LABEL_LOOKUP, {"key": Literal(text)}, "labels").dicts()
+        for synonym, term in ((False, False), (True, False), (False, True), (True, True)):
+            matches = {
+                row["resource"] for row in rows if row["synonym"] == Literal(synonym) and row["term"] == Literal(term)
+            }
+            if matches:
+                [found] = matches if len(matches) == 1 else [None]
+                return found if isinstance(found, URIRef) else None
+        return None
 
     def query(
         self,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from rdflib import Literal
 from rdflib.compare import isomorphic
-from rdflib.namespace import RDFS
+from rdflib.namespace import RDFS, SKOS
 
 import kg.graph
-from kg import KnowledgeGraph
+from kg import KnowledgeGraph, ParameterError
 from kg.terms import ENTITY
 
 
@@ -49,3 +49,26 @@ def test_changes_to_the_handed_out_graph_are_queried(opened: KnowledgeGraph) -> 
     opened.asserted.add((ENTITY.fish, RDFS.comment, Literal("changed after opening")))
     ask = 'ASK { entity:fish rdfs:comment "changed after opening" }'
     assert opened.query(ask).boolean is True
+
+
+def test_label_lookup_in_the_snapshot_agrees_with_the_label_index(
+    shipped: KnowledgeGraph, opened: KnowledgeGraph
+) -> None:
+    """The snapshot answers a plain label with one query; on every label and synonym it must agree with the
+    full index (or leave the value to it, as for ambiguous labels)."""
+    labels = {
+        str(label) for predicate in (RDFS.label, SKOS.altLabel) for label in shipped.asserted.objects(None, predicate)
+    }
+    answered = 0
+    for label in sorted(labels):
+        try:
+            expected = shipped.resolve(label)
+        except ParameterError:
+            assert opened._look_up_label(label) is None, label
+            continue
+        found = opened._look_up_label(label)
+        if found is not None:
+            answered += 1
+            assert found == expected, label
+        assert opened.resolve(label.upper()) == expected, label
+    assert answered > 0.9 * len(labels)
