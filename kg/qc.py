@@ -12,6 +12,7 @@ from kg.errors import DataFileError, UnknownQueryError
 from kg.graph import KnowledgeGraph
 from kg.packaged import qc_query_files
 from kg.progress import progress
+from kg.results import format_table
 from kg.terms import compact
 
 __all__ = ["LEVELS", "QCFinding", "QCReport", "QCRule", "parse_qc_rule", "qc_rules", "run_qc"]
@@ -82,11 +83,7 @@ class QCReport:
             (f.level, f.rule, _short(f.entity), _short(f.property), _short(f.value).replace("\n", " "))
             for f in self.findings
         ]
-        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-        lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
-        ruler = "  ".join("-" * width for width in widths)
-        title = "  ".join(cell.ljust(width) for cell, width in zip(header, widths, strict=True)).rstrip()
-        return "\n".join([title, ruler, *lines, "", summary])
+        return f"{format_table(header, rows)}\n\n{summary}"
 
     def to_tsv(self) -> str:
         """One finding a line, tab-separated, with full IRIs, under a header line."""

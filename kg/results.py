@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape, quoteattr
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-__all__ = ["RESULT_FORMATS", "QueryResult"]
+__all__ = ["RESULT_FORMATS", "QueryResult", "format_table"]
 
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
 
@@ -103,16 +103,23 @@ class QueryResult:
             return "yes" if self.boolean else "no"
         shorten = labels or {}
         cells = [[_cell(term, shorten) for term in row] for row in self.rows]
-        return (
-            _format_table(list(self.variables), cells) + f"\n({len(self.rows)} row{'s' if len(self.rows) != 1 else ''})"
-        )
+        table = format_table(list(self.variables), cells, max_width=70, cut=True)
+        return table + f"\n({len(self.rows)} row{'s' if len(self.rows) != 1 else ''})"
 
 
-def _format_table(headers: Sequence[str], cells: Sequence[Sequence[str]], limit: int = 70) -> str:
-    widths = [min(limit, max([len(h)] + [len(row[i]) for row in cells])) for i, h in enumerate(headers)]
+def format_table(
+    headers: Sequence[str], cells: Sequence[Sequence[str]], *, max_width: int | None = None, cut: bool = False
+) -> str:
+    """Columns as wide as their widest cell (at most `max_width`), two spaces apart, under a dashed ruler.
+
+    With `cut`, a cell wider than its column ends in "…"; without, it runs on past the column.
+    """
+    widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
+    if max_width is not None:
+        widths = [min(max_width, width) for width in widths]
 
     def line(values: Sequence[str]) -> str:
-        parts = [(v if len(v) <= w else v[: w - 1] + "…").ljust(w) for v, w in zip(values, widths, strict=True)]
+        parts = [(v[: w - 1] + "…" if cut and len(v) > w else v).ljust(w) for v, w in zip(values, widths, strict=True)]
         return "  ".join(parts).rstrip()
 
     return "\n".join([line(headers), "  ".join("-" * w for w in widths)] + [line(row) for row in cells])

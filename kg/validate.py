@@ -9,6 +9,7 @@ from rdflib.namespace import RDF
 from rdflib.term import Node
 
 from kg.errors import InputError
+from kg.results import format_table
 from kg.terms import SH, compact
 
 __all__ = [
@@ -56,12 +57,8 @@ class ValidationReport:
         rows = [
             (r.severity, r.focus_node, r.path or "", r.value or "", r.source_shape, r.message) for r in self.results
         ]
-        widths = [min(60, max(len(h), *(len(row[i]) for row in rows))) for i, h in enumerate(headers)]
-        lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-        lines.append("  ".join("-" * w for w in widths))
-        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
-        lines.append(f"{len(rows)} result(s); the graph does not conform.")
-        return "\n".join(lines)
+        table = format_table(headers, rows, max_width=60)
+        return f"{table}\n{len(rows)} result(s); the graph does not conform."
 
 
 def choose_validator(data: Graph, method: str = "auto") -> str:
