@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import re
 import socket
 import sys
 import time
@@ -29,6 +30,7 @@ from kg.export import canonical_ntriples, canonical_turtle, serialize
 from kg.graph import KnowledgeGraph
 from kg.limits import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, QueryWorkers
 from kg.queries import StoredQuery, stored_queries
+from kg.remote import bind_values
 from kg.results import QueryResult
 from kg.store import new_graph
 from kg.terms import PREFIXES
@@ -95,7 +97,14 @@ _FORMAT_NAMES = {
 
 _STATIC = {
     "app.js": "text/javascript; charset=utf-8",
+    "editor.css": "text/css; charset=utf-8",
+    "editor.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
+}
+#: YASGUI's npm build (@zazuko/yasgui), shipped in the wheel so the editor page needs nothing from the network.
+_YASGUI = {
+    "yasgui.min.css": "text/css; charset=utf-8",
+    "yasgui.min.js": "text/javascript; charset=utf-8",
 }
 
 
@@ -133,7 +142,9 @@ def create_app(
             pool.close()
 
     routes = [
-        Route("/", _page, methods=["GET"]),
+        Route("/", _editor, methods=["GET"]),
+        Route("/stored", _page, methods=["GET"]),
+        Route("/static/yasgui/{name}", _yasgui, methods=["GET"]),
         Route("/static/{name}", _static, methods=["GET"]),
         Route("/sparql", endpoint.sparql, methods=["GET", "POST"]),
         Route("/queries", endpoint.list_queries, methods=["GET"]),
@@ -231,10 +242,29 @@ class _Endpoint:
                     for p in query.parameters
                 ],
                 "sparql": query.sparql,
+                "runnable": self._runnable(query),
             }
             for query in self.queries.values()
         ]
         return JSONResponse(listing)
+
+    def _runnable(self, query: StoredQuery) -> str | None:
+        """The stored query as SPARQL any client can run as it is: the example values of its parameters bound in a
+        VALUES block (as `kg query --endpoint` sends them) and the project prefixes it uses declared."""
+        examples = {parameter.name: parameter.example for parameter in query.parameters}
+        if any(example is None for example in examples.values()):
+            return None
+        try:
+            bound = bind_values(query.sparql, self.graph.bindings(query, {k: v for k, v in examples.items() if v}))
+        except KGError:
+            return None
+        declared = {name.lower() for name in re.findall(r"\bPREFIX\s+([\w.-]*):", bound, re.IGNORECASE)}
+        used = [
+            prefix
+            for prefix in PREFIXES
+            if prefix not in declared and re.search(rf"(?<![\w-]){re.escape(prefix)}:", bound)
+        ]
+        return "".join(f"PREFIX {prefix}: <{PREFIXES[prefix]}>\n" for prefix in used) + bound
 
     async def stored(self, request: Request) -> Response:
         """GET /queries/NAME?param=value: a stored query, its parameters bound as RDF terms."""
@@ -411,6 +441,19 @@ def _problem(status: int, message: str) -> Response:
 async def _page(request: Request) -> Response:
     html = files("kg").joinpath("static", "index.html").read_bytes()
     return Response(html, media_type="text/html; charset=utf-8")
+
+
+async def _editor(request: Request) -> Response:
+    html = files("kg").joinpath("static", "editor.html").read_bytes()
+    return Response(html, media_type="text/html; charset=utf-8")
+
+
+async def _yasgui(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in _YASGUI:
+        return _problem(404, f"no file {name!r} in the YASGUI build")
+    data = files("kg").joinpath("static", "yasgui", name).read_bytes()
+    return Response(data, media_type=_YASGUI[name], headers={"Cache-Control": "max-age=86400"})
 
 
 async def _static(request: Request) -> Response:

@@ -53,7 +53,7 @@ def page(browser: Browser, kg_server: Server) -> Iterator[Page]:
 
 def test_pick_a_stored_query_run_it_and_see_the_rows(page: Page, shipped: KnowledgeGraph) -> None:
     expected = shipped.query("dietary-sources", nutrient="vitamin B12")
-    page.goto("/")
+    page.goto("/stored")
     page.wait_for_selector("body[data-ready='true']")
     page.select_option("#stored-name", "dietary-sources")
     page.fill("#parameter-nutrient", "vitamin B12")
@@ -69,19 +69,19 @@ def test_pick_a_stored_query_run_it_and_see_the_rows(page: Page, shipped: Knowle
 
 
 def test_entity_links_describe_the_entity(page: Page, shipped: KnowledgeGraph) -> None:
-    page.goto("/?stored=symptoms&condition=peripheral+neuropathy")
+    page.goto("/stored?stored=symptoms&condition=peripheral+neuropathy")
     expect(page.locator("#result-table tbody tr")).to_have_count(
         len(shipped.query("symptoms", condition="peripheral neuropathy"))
     )
     page.locator("#result-table tbody a", has_text="entity:tingling").first.click()
-    page.wait_for_url("**/?describe=*")
+    page.wait_for_url("**/stored?describe=*")
     described = shipped.describe("https://w3id.org/neuropathy-kg/entity/tingling")
     expect(page.locator("#result-table tbody tr")).to_have_count(len(described.rows))
     assert page.input_value("#parameter-entity") == "https://w3id.org/neuropathy-kg/entity/tingling"
 
 
 def test_write_sparql_and_download_the_results(page: Page, kg_server: Server) -> None:
-    page.goto("/")
+    page.goto("/stored")
     page.wait_for_selector("body[data-ready='true']")
     page.check("input[name='mode'][value='sparql']")
     page.fill("#sparql-text", "SELECT ?label WHERE { entity:tingling rdfs:label ?label }")
@@ -98,11 +98,11 @@ def test_write_sparql_and_download_the_results(page: Page, kg_server: Server) ->
 
 
 def test_graph_results_offer_turtle(page: Page) -> None:
-    page.goto("/?sparql=" + "CONSTRUCT WHERE { entity:tingling rdfs:label ?l }".replace(" ", "+"))
+    page.goto("/stored?sparql=" + "CONSTRUCT WHERE { entity:tingling rdfs:label ?l }".replace(" ", "+"))
     expect(page.locator("#results pre")).to_contain_text("tingling")
     assert page.locator("#downloads a").all_inner_texts() == ["Turtle", "N-Triples", "JSON-LD"]
 
 
 def test_errors_are_shown(page: Page) -> None:
-    page.goto("/?sparql=SELECT+nonsense")
+    page.goto("/stored?sparql=SELECT+nonsense")
     expect(page.locator("#status.error")).to_contain_text("400")

@@ -79,7 +79,7 @@ function termCell(term) {
   if (!term) return cell;
   if (term.type === "uri") {
     const link = element("a", {
-      href: "/?describe=" + encodeURIComponent(term.value),
+      href: "/stored?describe=" + encodeURIComponent(term.value),
       title: `describe ${term.value}`,
       textContent: compact(term.value),
     });
@@ -155,7 +155,7 @@ function runStored() {
   const query = selectedQuery();
   if (!query) return;
   const url = storedUrl();
-  history.replaceState(null, "", "/?" + new URLSearchParams({ stored: query.name, ...formValues() }).toString());
+  history.replaceState(null, "", "/stored?" + new URLSearchParams({ stored: query.name, ...formValues() }).toString());
   run(url, query.name);
 }
 
