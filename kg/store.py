@@ -69,6 +69,8 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files named directly, plus the RDF files inside named folders (sorted, not recursive into dot-folders)."""
     found: list[Path] = []
     for given in paths:
+        if not str(given).strip():  # Path("") is the current folder: an empty name must not load everything there
+            raise InputError(f"{str(given)!r} is not a file or folder name (give the path of an RDF file or folder)")
         path = Path(given)
         if path.is_dir():
             inside = sorted(

@@ -100,6 +100,7 @@ def test_export_killed_mid_write_leaves_the_previous_file_and_the_next_run_is_ri
     assert 0 < leftover.stat().st_size < len(expected)  # the child really died half-way through the bytes
     assert main(["export", "--format", "turtle", "-o", str(output)]) == 0
     assert output.read_bytes() == expected
+    assert not leftover.exists()  # the killed run's temporary is removed by the next run
 
 
 def test_cache_write_killed_mid_write_leaves_no_cache_and_the_next_run_is_right(tmp_path: Path) -> None:
