@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import fcntl
 import functools
 import os
 import re
+import shutil
 import stat
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-__all__ = ["remove_stale_temporaries", "write_atomically"]
+__all__ = ["process_alive", "remove_stale_temporaries", "write_atomically", "write_folder"]
 
 _PLAIN_FILE_MODE = 0o666
+_PLAIN_FOLDER_MODE = 0o777
 #: A temporary file of ours: ".NAME.PID.RANDOM.tmp" beside its target (PID: the process that writes it).
 _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$")
 #: Temporaries named without a process id (written by earlier versions) are stale after this many seconds.
@@ -154,6 +158,84 @@ def process_alive(pid: int) -> bool:
     except OverflowError:
         return False
     return True
+
+
+def write_folder(directory: Path, files: Mapping[str, bytes], *, ours: Callable[[str], bool]) -> list[Path]:
+    """Make `directory` hold exactly `files`, swapped in whole: a reader (or a run killed at any moment) sees the
+    previous folder or the new one, never a mix. The new folder is built beside it, then exchanged with it.
+
+    A folder holding anything for which `ours(name)` is false is refused rather than replaced (it is not a
+    folder this function wrote). A symbolic link to a folder is kept and its target replaced.
+    """
+    target = Path(os.path.realpath(directory)) if directory.is_symlink() else directory
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _recover_folders(target)
+    mode = _PLAIN_FOLDER_MODE & ~_current_umask()
+    if target.exists():
+        if not target.is_dir():
+            raise OSError(errno.ENOTDIR, "is not a folder (name a folder to write the files into)", str(directory))
+        foreign = sorted(entry.name for entry in target.iterdir() if not ours(entry.name))
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (", …" if len(foreign) > 3 else "")
+            problem = f"holds other files ({shown}), which a new release would remove; name a new or release folder"
+            raise OSError(errno.ENOTEMPTY, problem, str(directory))
+        mode = stat.S_IMODE(target.stat().st_mode)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".new", dir=target.parent))
+    try:
+        for name, data in files.items():
+            with open(scratch / name, "xb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+        os.chmod(scratch, mode)
+        _fsync_folder(scratch)
+        _swap_in(scratch, target)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)  # after the swap: the previous folder
+    _fsync_folder(target.parent)
+    return sorted(directory / name for name in files)
+
+
+def _swap_in(scratch: Path, target: Path) -> None:
+    """Move `scratch` to `target`; the previous `target`, if any, ends up at `scratch`."""
+    if not target.exists():
+        os.rename(scratch, target)
+        return
+    if _exchange(scratch, target):
+        return
+    # No atomic exchange here: two renames, and a run killed between them is repaired by _recover_folders.
+    previous = scratch.with_name(scratch.name.removesuffix(".new") + ".old")
+    os.rename(target, previous)
+    os.rename(scratch, target)
+    os.rename(previous, scratch)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where the system cannot."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_current_folder, rename_exchange = -100, 2
+    if renameat2(at_current_folder, os.fsencode(first), at_current_folder, os.fsencode(second), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(second))
+
+
+def _recover_folders(target: Path) -> None:
+    """Folders of killed runs beside `target`: a half-built one is removed; a previous one moved aside but not
+    replaced (a kill between the two renames) is put back, or removed if a newer folder is in place."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.(?P<kind>new|old)")
+    for entry in sorted(target.parent.iterdir()):
+        match = pattern.fullmatch(entry.name)
+        if match is None or not entry.is_dir() or entry.is_symlink() or process_alive(int(match.group("pid"))):
+            continue
+        if match.group("kind") == "old" and not target.exists():
+            os.rename(entry, target)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _fsync_folder(folder: Path) -> None:
