@@ -546,7 +546,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except OSError as error:  # an output file that cannot be written (disk full, a file where a folder should be)
-        one_line = str(error).replace("\r", "\\r").replace("\n", "\\n")
+        named = f"{error.filename}: {error.strerror}" if error.filename is not None and error.strerror else str(error)
+        one_line = named.replace("\r", "\\r").replace("\n", "\\n")
         print(f"kg: error: {one_line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,16 +1,13 @@
-"""Serialising graphs to standard RDF formats, deterministically, and writing files atomically."""
+"""Serialising graphs to standard RDF formats, deterministically (files are written by kg.output)."""
 
 from __future__ import annotations
 
-import functools
-import os
 import re
-import tempfile
-from pathlib import Path
 
 from rdflib import Dataset, Graph
 
 from kg.errors import InputError
+from kg.output import write_atomically
 from kg.terms import GRAPH, PREFIXES
 
 __all__ = ["EXPORT_FORMATS", "canonical_ntriples", "canonical_turtle", "serialize", "write_atomically"]
@@ -82,46 +79,3 @@ def _trig(asserted: Graph, inferred: Graph | None) -> bytes:
         for triple in graph:
             named.add(triple)
     return dataset.serialize(format="trig", encoding="utf-8")
-
-
-_PLAIN_FILE_MODE = 0o666
-
-
-@functools.cache
-def _current_umask() -> int:
-    """Read once: os.umask can only be read by setting it, which must not race with other threads later."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it over `path`: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        # mkstemp makes the file private (0600); give it the mode a plain open() would have given it.
-        os.chmod(temporary, _PLAIN_FILE_MODE & ~_current_umask())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _fsync_folder(path.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable: without this, a power cut could bring back the old file."""
-    try:
-        handle = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return  # some platforms and file systems cannot open a folder; the rename is then as durable as they allow
-    try:
-        os.fsync(handle)
-    except OSError:
-        pass
-    finally:
-        os.close(handle)

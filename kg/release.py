@@ -13,9 +13,10 @@ from rdflib.compare import to_canonical_graph
 from rdflib.namespace import OWL, RDF
 
 from kg.errors import InputError
-from kg.export import canonical_ntriples, canonical_turtle, write_atomically
+from kg.export import canonical_ntriples, canonical_turtle
 from kg.graph import KnowledgeGraph
 from kg.mappings import read_mapping_set, write_mapping_set
+from kg.output import write_folder
 from kg.packaged import mapping_file
 from kg.progress import progress
 from kg.terms import PREFIXES
@@ -120,10 +121,6 @@ def release_files(graph: KnowledgeGraph) -> dict[str, bytes]:
 
 
 def write_release(graph: KnowledgeGraph, directory: Path) -> list[Path]:
-    """Write every release file into `directory` (each atomically) and return their paths, sorted."""
-    written = []
-    for name, data in release_files(graph).items():
-        path = directory / name
-        write_atomically(path, data)
-        written.append(path)
-    return written
+    """Write every release file into `directory` and return their paths, sorted. The release is built in a
+    folder beside it and swapped in whole, so `directory` never holds a mix of two releases."""
+    return write_folder(directory, release_files(graph), ours=lambda name: name.startswith(f"{RELEASE_NAME}-"))

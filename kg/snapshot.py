@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -15,7 +17,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-__all__ = ["ASSERTED_GRAPH", "INFERRED_GRAPH", "Snapshot", "read_inputs", "snapshot_key"]
+from kg.output import process_alive, remove_stale_temporaries
+
+__all__ = ["ASSERTED_GRAPH", "INFERRED_GRAPH", "Snapshot", "read_inputs", "remove_stale_scratch", "snapshot_key"]
 
 #: Named graphs of the snapshot store: what was asserted and what the reasoner added, kept apart as everywhere else.
 ASSERTED_GRAPH = ox.NamedNode("https://w3id.org/neuropathy-kg/graph/asserted")
@@ -27,6 +31,8 @@ _FORMAT = "1"
 #: xsd:nonNegativeInteger becomes xsd:integer, oxigraph/oxigraph#526), so the store answers queries while these
 #: files give back the graph exactly as it was asserted, for validation and export.
 _GRAPH_FILES = {ASSERTED_GRAPH: "asserted.nt", INFERRED_GRAPH: "inferred.nt"}
+#: A snapshot being built: ".snapshot-KEY12-PID-RANDOM" (earlier versions wrote no PID).
+_SCRATCH = re.compile(r"\.snapshot-[0-9a-f]{12}-(?:(?P<pid>\d+)-)?[A-Za-z0-9_]+")
 #: Written last, inside the folder, so a folder without it (a crash mid-write) is never opened.
 _COMPLETE = "complete"
 
@@ -85,8 +91,9 @@ class Snapshot:
         """Store the two graphs (N-Triples), then move the folder into place in one rename; a concurrent
         builder of the same key may win, and then its snapshot is used."""
         directory.mkdir(parents=True, exist_ok=True)
+        remove_stale_scratch(directory)
         final = directory / f"snapshot-{key}"
-        scratch = Path(tempfile.mkdtemp(prefix=f".snapshot-{key[:12]}-", dir=directory))
+        scratch = Path(tempfile.mkdtemp(prefix=f".snapshot-{key[:12]}-{os.getpid()}-", dir=directory))
         try:
             store = ox.Store(str(scratch))
             for data, graph in ((asserted, ASSERTED_GRAPH), (inferred, INFERRED_GRAPH)):
@@ -107,6 +114,29 @@ class Snapshot:
         if snapshot is None:
             raise OSError(f"{final}: the snapshot could not be written or read back")
         return snapshot
+
+
+def remove_stale_scratch(directory: Path) -> list[Path]:
+    """Half-built snapshots and half-written cache files in `directory` left by killed runs: those whose process
+    is gone (or, named without one by earlier versions, untouched for ten minutes). Returns what was removed."""
+    removed = remove_stale_temporaries(directory)
+    for entry in sorted(directory.glob(".snapshot-*")):
+        match = _SCRATCH.fullmatch(entry.name)
+        if match is None or not entry.is_dir() or entry.is_symlink():
+            continue
+        owner = match.group("pid")
+        if (owner is not None and process_alive(int(owner))) or (owner is None and not _untouched_for(entry, 600)):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def _untouched_for(entry: Path, seconds: float) -> bool:
+    try:
+        return time.time() - entry.stat().st_mtime > seconds
+    except OSError:
+        return False
 
 
 def _fsync_folder(path: Path) -> None:

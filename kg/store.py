@@ -15,7 +15,9 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.exceptions import ParserError
 from rdflib.term import Node
 
+from kg.encoding import refuse_surrogates, uniform_text
 from kg.errors import DataFileError, InputError
+from kg.native import parse_line_based
 from kg.terms import PREFIXES, compact
 
 __all__ = ["DEFAULT_MAX_FILE_BYTES", "FORMAT_BY_SUFFIX", "expand_paths", "max_file_bytes", "new_graph", "parse_into"]
@@ -69,6 +71,8 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files named directly, plus the RDF files inside named folders (sorted, not recursive into dot-folders)."""
     found: list[Path] = []
     for given in paths:
+        if not str(given).strip():  # Path("") is the current folder: an empty name must not load everything there
+            raise InputError(f"{str(given)!r} is not a file or folder name (give the path of an RDF file or folder)")
         path = Path(given)
         if path.is_dir():
             inside = sorted(
@@ -147,6 +151,7 @@ def parse_into(
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise DataFileError(name, "file is not valid UTF-8", line=line, fix="save it as UTF-8") from None
+    text = uniform_text(text, syntax)
     try:
         if syntax == "json-ld":
             _refuse_remote_contexts(name, text)
@@ -179,7 +184,9 @@ def parse_into(
 def _parse(parsed: Graph, text: str, syntax: str, name: str) -> None:
     """Parse `text` into `parsed`, turning every parser failure into a DataFileError that names file and line."""
     try:
-        if syntax in ("trig", "nquads"):
+        if syntax in ("nt", "nquads"):
+            parse_line_based(parsed, text, syntax, name)  # rdflib's reader is quadratic in the length of a line
+        elif syntax in ("trig", "nquads"):
             dataset = Dataset()
             dataset.parse(data=text, format=syntax)
             for triple in _all_triples(dataset):
@@ -240,6 +247,7 @@ def _refuse_bad_terms(name: str, text: str, parsed: Graph) -> None:
     """Invalid IRIs and ill-typed literals: rdflib keeps them with a warning; they would break exports and queries."""
     problems: list[tuple[int, str, str]] = []
     terms = {term for triple in parsed for term in triple}
+    refuse_surrogates(name, text, terms)
     iris = {term for term in terms if isinstance(term, URIRef)}
     iris |= {term.datatype for term in terms if isinstance(term, Literal) and term.datatype is not None}
     for iri in iris:

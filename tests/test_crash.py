@@ -17,6 +17,7 @@ from kg import KnowledgeGraph
 from kg.cli import main
 from kg.export import write_atomically
 from kg.reason import _input_key, infer, infer_cached
+from kg.snapshot import ASSERTED_GRAPH, Snapshot
 from kg.store import new_graph, parse_into
 
 #: Prepended to the child's program: the first file opened for writing gets half its bytes, then the process
@@ -100,6 +101,7 @@ def test_export_killed_mid_write_leaves_the_previous_file_and_the_next_run_is_ri
     assert 0 < leftover.stat().st_size < len(expected)  # the child really died half-way through the bytes
     assert main(["export", "--format", "turtle", "-o", str(output)]) == 0
     assert output.read_bytes() == expected
+    assert not leftover.exists()  # the killed run's temporary is removed by the next run
 
 
 def test_cache_write_killed_mid_write_leaves_no_cache_and_the_next_run_is_right(tmp_path: Path) -> None:
@@ -210,3 +212,31 @@ def test_the_cli_reports_an_unwritable_output_in_one_line(tmp_path: Path, capsys
     assert error.startswith("kg: error: ")
     assert error.count("\n") == 1
     assert str(blocker) in error
+
+
+def test_half_built_snapshots_and_temporaries_of_killed_runs_are_removed_by_the_next_build(tmp_path: Path) -> None:
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True).stdout)
+    stale = [
+        tmp_path / f".snapshot-0123456789ab-{dead}-k9x_2abc",
+        tmp_path / f".inferred-{'0' * 64}.nt.{dead}.ab12cd34.tmp",
+    ]
+    old_unowned = tmp_path / ".snapshot-0123456789ab-q1w2e3r4"
+    kept = [
+        tmp_path / f".snapshot-0123456789ab-{os.getpid()}-k9x_2abc",  # a build still running
+        tmp_path / ".snapshot-0123456789ab-z9y8x7w6",  # no owner named, but fresh
+        tmp_path / "notes.snapshot-draft",
+    ]
+    for folder in (stale[0], old_unowned, kept[0], kept[1]):
+        folder.mkdir()
+        (folder / "asserted.nt").write_text("half\n")
+    stale[1].write_text("half\n")
+    kept[2].write_text("mine\n")
+    an_hour_ago = time.time() - 3600
+    os.utime(old_unowned, (an_hour_ago, an_hour_ago))
+    triple = b"<http://example.org/a> <http://example.org/b> <http://example.org/c> .\n"
+    snapshot = Snapshot.build(tmp_path, "f" * 64, triple, b"")
+    assert snapshot.ntriples(ASSERTED_GRAPH) == triple
+    for path in [*stale, old_unowned]:
+        assert not path.exists(), path
+    for path in kept:
+        assert path.exists(), path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +18,9 @@ from rdflib.namespace import OWL, RDF
 from kg import KnowledgeGraph, cli
 from kg.errors import InputError
 from kg.mappings import read_mapping_set
+from kg.output import write_folder
 from kg.packaged import mapping_file
-from kg.release import release_bytes, release_files, release_version
+from kg.release import release_bytes, release_files, release_version, write_release
 
 ONTOLOGY = URIRef("https://w3id.org/neuropathy-kg/ontology")
 VERSION_IRI = URIRef("https://w3id.org/neuropathy-kg/releases/2026-11-23/ontology")
@@ -135,3 +137,111 @@ def test_kg_release_writes_the_same_bytes_again(
     monkeypatch.setattr(cli, "_graph", lambda args: shipped)
     assert cli.main(["release", "-o", str(tmp_path)]) == 0
     assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == files
+
+
+#: Run as a child: `kg release`, killed (SIGKILL, no clean-up of any kind) as it turns to its second file.
+KILLED_AFTER_FIRST_FILE = """
+import os, signal, sys
+import kg.release as release
+make_files = release.release_files
+
+class KilledAfterFirstFile(dict):
+    def items(self):
+        for number, item in enumerate(dict.items(self)):
+            if number == 1:
+                os.kill(os.getpid(), signal.SIGKILL)
+            yield item
+
+release.release_files = lambda graph: KilledAfterFirstFile(make_files(graph))
+from kg.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def checksums_hold(folder: Path) -> bool:
+    """Every file the summary lists is there with its checksum, and nothing else is."""
+    summary = json.loads((folder / "neuropathy-kg-summary.json").read_bytes())
+    listed = summary["files"]
+    present = {path.name for path in folder.iterdir()} - {"neuropathy-kg-summary.json"}
+    return present == set(listed) and all(
+        hashlib.sha256((folder / name).read_bytes()).hexdigest() == entry["sha256"] for name, entry in listed.items()
+    )
+
+
+def previous_release(files: dict[str, bytes], folder: Path) -> dict[str, bytes]:
+    """A whole earlier release (its first file differs from today's), written into `folder`."""
+    previous = dict(files)
+    first = sorted(previous)[0]
+    previous[first] += b"\n"
+    summary = json.loads(previous["neuropathy-kg-summary.json"])
+    summary["files"][first] = {"bytes": len(previous[first]), "sha256": hashlib.sha256(previous[first]).hexdigest()}
+    previous["neuropathy-kg-summary.json"] = json.dumps(summary, indent=2).encode()
+    folder.mkdir()
+    for name, data in previous.items():
+        (folder / name).write_bytes(data)
+    assert checksums_hold(folder)
+    return previous
+
+
+def test_a_release_killed_after_its_first_file_leaves_the_previous_release_whole(
+    shipped: KnowledgeGraph, files: dict[str, bytes], tmp_path: Path
+) -> None:
+    folder = tmp_path / "release"
+    previous = previous_release(files, folder)
+    child = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_FIRST_FILE, "release", "-o", str(folder)], capture_output=True, timeout=600
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr.decode()
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == previous
+    assert checksums_hold(folder)
+    [scratch] = [path for path in tmp_path.iterdir() if path.name.startswith(".release.")]  # what the kill left
+    write_release(shipped, folder)
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == files
+    assert checksums_hold(folder)
+    assert not scratch.exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["release"]
+
+
+def test_a_release_killed_between_its_two_renames_is_put_back_by_the_next_run(
+    shipped: KnowledgeGraph, files: dict[str, bytes], tmp_path: Path
+) -> None:
+    """Where the system cannot exchange two folders in one step, the old release is moved aside first."""
+    folder = tmp_path / "release"
+    previous = previous_release(files, folder)
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True).stdout)
+    folder.rename(tmp_path / f".release.{dead}.abcd1234.old")
+    (tmp_path / f".release.{dead}.abcd1234.new").mkdir()
+    write_folder(tmp_path / "elsewhere", {"x": b""}, ours=lambda name: True)  # another folder: nothing touched
+    assert not folder.exists()
+    with pytest.raises(OSError, match="holds other files"):
+        write_folder(folder, {}, ours=lambda name: False)  # the previous release is back in place first
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == previous
+    write_release(shipped, folder)
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == files
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["elsewhere", "release"]
+
+
+def test_a_folder_holding_other_files_is_refused_not_replaced(
+    shipped: KnowledgeGraph, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "notes.txt").write_text("mine\n")
+    monkeypatch.setattr(cli, "_graph", lambda args: shipped)
+    assert cli.main(["release", "-o", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert error == (
+        f"kg: error: {tmp_path}: holds other files (notes.txt), which a new release would remove; "
+        "name a new or release folder\n"
+    )
+    assert [path.name for path in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_a_symbolic_link_to_the_release_folder_is_kept(
+    shipped: KnowledgeGraph, files: dict[str, bytes], tmp_path: Path
+) -> None:
+    real = tmp_path / "releases" / "2026"
+    real.mkdir(parents=True)
+    link = tmp_path / "latest"
+    link.symlink_to(real)
+    write_release(shipped, link)
+    assert link.is_symlink()
+    assert {path.name: path.read_bytes() for path in real.iterdir()} == files
