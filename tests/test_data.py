@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDF, RDFS
+from rdflib.namespace import RDF, RDFS, SKOS
 
 from kg import KnowledgeGraph
 from kg.export import canonical_turtle
@@ -18,6 +18,7 @@ from kg.terms import ENTITY, NKG, OA
 
 ARTICLE_NAME = "source/peripheral-neuropathy-and-vitamin-b12.txt"
 ARTICLE = source_document(ARTICLE_NAME).read_text(encoding="utf-8")
+IAO_DEFINITION_SOURCE = URIRef("http://purl.obolibrary.org/obo/IAO_0000119")
 SHARED_COPY = Path(__file__).resolve().parents[2] / "shared" / "source" / "peripheral-neuropathy-and-vitamin-b12.txt"
 
 #: Sentences of the article that carry no claim of their own, each with the reason.
@@ -141,20 +142,161 @@ def test_owl_rl_closure_derives_the_chains_the_article_states_in_parts(shipped: 
         ENTITY["vitamin-b12-deficiency"],
         ENTITY["peripheral-neuropathy"],
     )
-    # transitivity: diet → deficiency → neuropathy → tingling
+    # transitivity of 'leads to': diet → deficiency → neuropathy
     assert (diet, NKG.leadsTo, neuropathy) in inferred
-    assert (diet, NKG.leadsTo, ENTITY.tingling) in inferred
     # chain: excludes ∘ dietary source of ⊑ reduces intake of; reduces intake of ∘ has deficiency state ⊑ predisposes to
     assert (diet, NKG.reducesIntakeOf, ENTITY["vitamin-b12"]) in inferred
     assert (diet, NKG.predisposesTo, deficiency) in inferred
-    # chain: increases intake of ∘ has deficiency state ⊑ treats
-    assert (ENTITY["oral-vitamin-b12-therapy"], NKG.treats, deficiency) in inferred
     # chain: involves mechanism ∘ has symptom ⊑ has symptom
     assert (neuropathy, NKG.hasSymptom, ENTITY["burning-sensation"]) in inferred
     # transitive subtypes: carpal tunnel syndrome is a peripheral neuropathy
     assert (ENTITY["carpal-tunnel-syndrome"], NKG.subtypeOf, neuropathy) in inferred
     # none of these was asserted
-    assert (diet, NKG.leadsTo, ENTITY.tingling) not in shipped.asserted
+    assert (diet, NKG.leadsTo, neuropathy) not in shipped.asserted
+
+
+def test_symptoms_are_not_steps_of_a_causal_chain(shipped: KnowledgeGraph) -> None:
+    """'has symptom' is not a kind of 'leads to': a cause of a condition does not lead to the condition's symptoms,
+    and nothing a symptom causes is chained back to the condition's causes."""
+    graph = shipped.graph()
+    assert (NKG.hasSymptom, RDFS.subPropertyOf, NKG.leadsTo) not in graph
+    symptoms = set(graph.subjects(RDF.type, NKG.Symptom))
+    assert not [(s, o) for s, o in graph.subject_objects(NKG.leadsTo) if o in symptoms and s not in symptoms]
+    assert (ENTITY["physical-injury"], NKG.leadsTo, ENTITY["accidental-injury"]) not in graph
+    assert (ENTITY["physical-injury"], NKG.leadsTo, ENTITY["loss-of-taste"]) not in graph
+    assert (ENTITY["multiple-sclerosis"], NKG.leadsTo, ENTITY["loss-of-taste"]) not in graph
+
+
+def test_treatments_are_stated_not_derived_from_intake(shipped: KnowledgeGraph) -> None:
+    """More intake does not treat every deficiency (the article names malabsorption): no chain derives 'treats'."""
+    inferred = shipped.inferred
+    derived_treats = {(s, o) for s, o in inferred.subject_objects(NKG.treats)}
+    stated_relief = set(shipped.asserted.subject_objects(NKG.relieves))
+    assert derived_treats == stated_relief  # only 'relieves' ⊑ 'treats'
+    for treatment in ("increased-b12-intake", "oral-vitamin-b12-therapy", "vitamin-b12-injection"):
+        assert (ENTITY[treatment], NKG.treats, ENTITY["vitamin-b12-deficiency"]) in shipped.asserted
+
+
+def claim_of(graph: Graph, subject: str, predicate: URIRef, obj: str) -> URIRef:
+    [claim] = [
+        claim
+        for claim in graph.subjects(RDF.subject, ENTITY[subject])
+        if (claim, RDF.predicate, predicate) in graph and (claim, RDF.object, ENTITY[obj]) in graph
+    ]
+    return URIRef(claim)
+
+
+def quote_of(graph: Graph, claim: URIRef) -> str:
+    return next(
+        str(exact)
+        for selector in graph.objects(graph.value(claim, NKG.hasQuote), OA.hasSelector)
+        for exact in graph.objects(selector, OA.exact)
+    )
+
+
+def qualifiers(graph: Graph, claim: URIRef) -> dict[str, set[str]]:
+    return {
+        name: {str(value) for value in graph.objects(claim, NKG[name])}
+        for name in ("modality", "frequency", "circumstance")
+    }
+
+
+def test_s1_the_disrupted_signals_come_from_the_brain_and_spinal_cord(shipped: KnowledgeGraph) -> None:
+    graph = shipped.asserted
+    signalling = ENTITY["disrupted-nerve-signalling"]
+    assert set(graph.objects(signalling, NKG.affects)) == {ENTITY["limb-muscles"]}
+    assert set(graph.objects(signalling, NKG.disruptsSignalsFrom)) == {ENTITY.brain, ENTITY["spinal-cord"]}
+    for part in ("brain", "spinal-cord"):
+        claim = claim_of(graph, "disrupted-nerve-signalling", NKG.disruptsSignalsFrom, part)
+        assert "from the brain and spinal cord to the muscles" in quote_of(graph, claim)
+
+
+def test_s30_s31_the_treatments_of_b12_deficiency_are_quoted(shipped: KnowledgeGraph) -> None:
+    graph = shipped.asserted
+    most_direct = claim_of(graph, "increased-b12-intake", NKG.treats, "vitamin-b12-deficiency")
+    assert quote_of(graph, most_direct) == "The most direct treatment is increasing the intake of B12."
+    assert qualifiers(graph, most_direct) == {"modality": set(), "frequency": set(), "circumstance": {"most direct"}}
+    for treatment in ("oral-vitamin-b12-therapy", "vitamin-b12-injection"):
+        claim = claim_of(graph, treatment, NKG.treats, "vitamin-b12-deficiency")
+        assert quote_of(graph, claim).endswith("Oral B12 therapy and injections are viable options.")
+        assert qualifiers(graph, claim)["modality"] == {"viable"}
+    # no tautology: increasing B12 intake is not said to increase the intake of B12
+    assert not list(graph.objects(ENTITY["increased-b12-intake"], NKG.increasesIntakeOf))
+
+
+def test_s24_the_sensory_damage_brings_the_lack_of_coordination(shipped: KnowledgeGraph) -> None:
+    graph = shipped.asserted
+    claim = claim_of(graph, "sensory-fibre-damage", NKG.hasSymptom, "lack-of-coordination")
+    text = quote_of(graph, claim)
+    assert text.startswith("The damage to sensory fibers causes")
+    assert text.endswith("due to the patient’s lack of coordination and inability to feel warning pain.")
+
+
+def test_s21_the_hands_and_feet_are_the_most_susceptible(shipped: KnowledgeGraph) -> None:
+    graph = shipped.asserted
+    for part in ("hand", "foot"):
+        for harm in ("physical-injury", "nerve-damage"):
+            claim = claim_of(graph, part, NKG.susceptibleTo, harm)
+            assert "most susceptible to injury and damage" in quote_of(graph, claim)
+            assert qualifiers(graph, claim)["circumstance"] == {"most susceptible"}
+
+
+def test_pain_remedies_quote_the_sentence_that_says_can_and_its_references(shipped: KnowledgeGraph) -> None:
+    graph = shipped.asserted
+    for remedy in ("anti-seizure-medication", "antidepressant", "lidocaine-patch", "pain-reliever"):
+        claim = claim_of(graph, remedy, NKG.relieves, "neuropathic-pain")
+        assert quote_of(graph, claim).startswith("Several remedies can be used for the pain")
+        assert qualifiers(graph, claim)["modality"] == {"can"}
+        numbers = {int(graph.value(ref, NKG.referenceNumber)) for ref in graph.objects(claim, NKG.citesReference)}  # type: ignore[arg-type]
+        assert numbers == {2, 3}
+
+
+def test_a_frequency_of_a_disjunction_is_not_put_on_each_disjunct(shipped: KnowledgeGraph) -> None:
+    graph = shipped.asserted
+    for cause, condition in [
+        ("physical-injury", "peripheral-neuropathy"),
+        ("underlying-disease", "peripheral-neuropathy"),
+        ("physical-injury", "mononeuropathy"),
+        ("accident-related-trauma", "mononeuropathy"),
+    ]:
+        claim = claim_of(graph, cause, NKG.causes, condition)
+        assert not qualifiers(graph, claim)["frequency"], claim
+        assert "together" in str(graph.value(claim, SKOS.editorialNote)), claim
+
+
+def test_subtype_claims_quote_a_sentence_that_names_the_subtype(shipped: KnowledgeGraph) -> None:
+    graph = shipped.asserted
+    for claim in graph.subjects(RDF.predicate, NKG.subtypeOf):
+        text = quote_of(graph, URIRef(claim)).casefold()
+        for role in (RDF.subject, RDF.object):
+            assert str(graph.value(graph.value(claim, role), RDFS.label)).casefold() in text, (claim, role)
+
+
+def test_doubtful_sentences_carry_a_curators_note(shipped: KnowledgeGraph) -> None:
+    graph = shipped.asserted
+    for subject, predicate, obj in [
+        ("multiple-sclerosis", NKG.causes, "vitamin-b12-deficiency"),
+        ("strict-vegetarian-diet", NKG.excludes, "dairy-products"),
+        ("strict-vegetarian-diet", NKG.excludes, "eggs"),
+        ("polyneuropathy", NKG.affects, "arm"),
+        ("polyneuropathy", NKG.affects, "leg"),
+    ]:
+        note = graph.value(claim_of(graph, subject, predicate, obj), SKOS.editorialNote)
+        assert str(note).startswith("Curator's note:"), (subject, obj)
+
+
+def test_synonyms_are_not_broader_than_their_entity(shipped: KnowledgeGraph) -> None:
+    synonyms = {str(label).casefold() for label in shipped.asserted.objects(None, SKOS.altLabel)}
+    broader = {"pain", "disease", "injury", "injections", "complications from kidney failure", "vegan diet"}
+    assert not synonyms & broader
+    assert str(shipped.asserted.value(ENTITY["inability-to-feel-pain"], RDFS.label)) == "impaired ability to feel pain"
+
+
+def test_the_article_is_named_as_definition_source_only_where_it_defines(shipped: KnowledgeGraph) -> None:
+    source = URIRef("https://w3id.org/neuropathy-kg/source/peripheral-neuropathy-and-vitamin-b12")
+    defined_by_article = set(shipped.asserted.subjects(IAO_DEFINITION_SOURCE, source))
+    assert NKG.EssentialNutrient not in defined_by_article
+    assert NKG.Symptom not in defined_by_article
 
 
 def test_every_entity_has_one_english_label(shipped: KnowledgeGraph) -> None:

@@ -50,7 +50,7 @@ def test_the_whole_network_shows_the_chain_from_diet_to_symptom(whole: bytes) ->
         assert f"entity:{entity}" in nodes
     assert labels["entity:strict-vegetarian-diet->entity:vitamin-b12-deficiency"][0] == "causes"
     assert labels["entity:vitamin-b12-deficiency->entity:peripheral-neuropathy"] == ["causes", "(possible)"]
-    assert labels["entity:b12-deficiency-correction->entity:vitamin-b12-deficiency"] == ["treats"]
+    assert labels["entity:increased-b12-intake->entity:vitamin-b12-deficiency"] == ["treats"]
 
 
 def test_every_stated_link_between_entities_is_an_edge(shipped: KnowledgeGraph, whole: bytes) -> None:
@@ -65,7 +65,7 @@ def test_every_stated_link_between_entities_is_an_edge(shipped: KnowledgeGraph, 
     [
         ("entity:strict-vegetarian-diet->entity:vitamin-b12-deficiency", "#b2182b"),  # causes
         ("entity:peripheral-neuropathy->entity:neuropathic-pain", "#d06a00"),  # has symptom
-        ("entity:b12-deficiency-correction->entity:vitamin-b12-deficiency", "#1b7837"),  # treats
+        ("entity:increased-b12-intake->entity:vitamin-b12-deficiency", "#1b7837"),  # treats
         ("entity:strict-vegetarian-diet->entity:fish", "#2166ac"),  # excludes
         ("entity:carpal-tunnel-syndrome->entity:mononeuropathy", "#555555"),  # subtype of
         ("entity:carpal-tunnel-syndrome->entity:wrist-nerves", "#762a83"),  # affects

@@ -127,12 +127,12 @@ def test_a_class_section_shows_definition_hierarchy_and_claims(shipped: Knowledg
 def test_a_property_section_shows_domain_range_inverse_chain_and_claims(
     shipped: KnowledgeGraph, page: PageParser
 ) -> None:
-    text = section_text(page, anchor(NKG.treats, page))
-    for expected in ("Domain", "treatment", "Range", "condition", "Inverse", "treated by", "Property chain"):
+    text = section_text(page, anchor(NKG.hasSymptom, page))
+    for expected in ("Domain", "biomedical entity", "Range", "symptom or effect", "Inverse", "symptom of"):
         assert expected in text
-    assert "increases intake of" in text
-    assert "has deficiency state" in text
-    assert "correction of vitamin B12 deficiency treats vitamin B12 deficiency" in text
+    assert "Property chain" in text
+    assert "involves mechanism" in text
+    assert "damage to sensory fibres has symptom tingling" in text
 
 
 def test_an_entity_section_shows_its_external_mappings(shipped: KnowledgeGraph, page: PageParser) -> None:

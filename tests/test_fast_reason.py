@@ -24,7 +24,7 @@ def test_same_entailments_as_owlrl_on_the_generated_10k_graph() -> None:
     recorded_for, reference = owlrl_reference()
     assert recorded_for == digest, f"benchmarks/generate.py changed: record the references again ({RECORD})"
     fast = fast_infer(graph.asserted)
-    assert len(reference) > 4_000
+    assert len(reference) > 3_000
     assert set(fast) - set(reference) == set()
     assert set(reference) - set(fast) == set()
 
@@ -34,7 +34,7 @@ def test_chain_derived_links_are_there(shipped: KnowledgeGraph) -> None:
     diet, deficiency = ENTITY["strict-vegetarian-diet"], ENTITY["vitamin-b12-deficiency"]
     assert (diet, NKG.reducesIntakeOf, ENTITY["vitamin-b12"]) in fast  # excludes ∘ dietary source of
     assert (diet, NKG.predisposesTo, deficiency) in fast  # reduces intake of ∘ has deficiency state
-    assert (diet, NKG.leadsTo, ENTITY.tingling) in fast  # then transitivity over the chain's conclusion
+    assert (diet, NKG.leadsTo, ENTITY["peripheral-neuropathy"]) in fast  # then transitivity over the conclusion
     assert not any(is_noise(*triple) for triple in fast)
 
 
@@ -43,7 +43,6 @@ def test_chains_are_read_from_the_ontology(shipped: KnowledgeGraph) -> None:
         (NKG.hasSymptom, (NKG.involvesMechanism, NKG.hasSymptom)),
         (NKG.predisposesTo, (NKG.reducesIntakeOf, NKG.hasDeficiencyState)),
         (NKG.reducesIntakeOf, (NKG.excludes, NKG.isDietarySourceOf)),
-        (NKG.treats, (NKG.increasesIntakeOf, NKG.hasDeficiencyState)),
     ]
 
 

@@ -82,7 +82,7 @@ def test_the_summary_counts_and_checks_every_file(shipped: KnowledgeGraph, files
     assert summary["versionIRI"] == str(VERSION_IRI)
     assert summary["versionInfo"] == "2026-11-23"
     assert summary["triples"] == {"base": len(shipped.asserted), "full": len(shipped.asserted) + len(shipped.reason())}
-    assert summary["counts"]["Claim resources"] == 94
+    assert summary["counts"]["Claim resources"] == 101
     for name, entry in summary["files"].items():
         assert entry["sha256"] == hashlib.sha256(files[name]).hexdigest()
     assert len(summary["files"]) == len(files) - 1

@@ -29,7 +29,7 @@ def test_labels_synonyms_curies_and_iris(shipped: KnowledgeGraph, typed: str, me
     ("typed", "meant"),
     [
         ("neuropathy", ENTITY["peripheral-neuropathy"]),  # a synonym of the disorder, the label of nkg:Neuropathy
-        ("injury", ENTITY["physical-injury"]),  # a synonym of the entity, the label of nkg:Injury
+        ("injury", NKG.Injury),  # no entity takes the word (it is broader than "physical injury")
         ("nkg:Neuropathy", NKG.Neuropathy),  # the class is still reachable by its CURIE
         ("biomedical entity", NKG.BiomedicalEntity),  # and by its label where no data resource takes it
     ],
