@@ -480,21 +480,31 @@ def test_cli_sssom_output_validates_with_sssom_py(tmp_path: Path, capsys: pytest
 # ---------------------------------------------------------------------- joining with a vocabulary's own file
 
 MONDO_EXCERPT = FIXTURES / "mondo-excerpt.ttl"
-README = ROOT / "README.md"
+MAPPINGS_DOC = ROOT / "docs" / "mappings.md"
 
 
-def _readme_join_query() -> str:
-    """The SPARQL example of the README's section for researchers, exactly as a reader would copy it."""
-    text = README.read_text(encoding="utf-8")
-    section = text.split("## Joining with MONDO, HPO and MeSH", 1)[1]
+def _join_query() -> str:
+    """The SPARQL example of docs/mappings.md (the page the README links for joins), as a reader would copy it."""
+    text = MAPPINGS_DOC.read_text(encoding="utf-8")
+    section = text.split("## Joining with MONDO", 1)[1]
     return section.split("```sparql\n", 1)[1].split("```", 1)[0]
 
 
-def test_readme_join_example_runs_across_the_graph_and_mondo(shipped: KnowledgeGraph) -> None:
+def test_mappings_doc_states_the_shipped_counts() -> None:
+    _metadata, rows = _mapping_set()
+    text = MAPPINGS_DOC.read_text(encoding="utf-8")
+    entities = len({row.subject_id for row in rows})
+    assert f"**{len(rows)} manually curated mappings of {entities} entities**" in text
+    for vocabulary, count in ROWS_PER_VOCABULARY.items():
+        subjects = {row.subject_id for row in rows if row.object_id.startswith(f"{vocabulary}:")}
+        assert f"| {vocabulary} | {count} | {len(subjects)} |" in text, vocabulary
+
+
+def test_join_example_of_the_mappings_doc_runs_across_the_graph_and_mondo(shipped: KnowledgeGraph) -> None:
     mondo = new_graph()
     parse_into(mondo, MONDO_EXCERPT)
     joined = KnowledgeGraph(shipped.graph() + mondo)
-    rows = joined.query(_readme_join_query(), inferred=False).dicts()
+    rows = joined.query(_join_query(), inferred=False).dicts()
     obo = "http://purl.obolibrary.org/obo/"
     found = {
         (str(row["causeLabel"]), str(row["mondo"]).removeprefix(obo), str(row.get("doid", "")).removeprefix(obo))
@@ -506,7 +516,7 @@ def test_readme_join_example_runs_across_the_graph_and_mondo(shipped: KnowledgeG
         ("multiple sclerosis", "MONDO_0005301", "DOID_2377"),
         ("vitamin B12 deficiency", "MONDO_0020696", ""),
     }
-    assert not shipped.query(_readme_join_query(), inferred=True).rows, "without MONDO's file the join is empty"
+    assert not shipped.query(_join_query(), inferred=True).rows, "without MONDO's file the join is empty"
 
 
 def test_mondo_excerpt_agrees_with_the_mapping_set() -> None:
