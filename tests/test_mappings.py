@@ -192,7 +192,7 @@ ROWS_PER_VOCABULARY = {
     "DOID": 16,
     "FOODON": 3,
     "HP": 24,
-    "ICD10CM": 10,
+    "ICD10CM": 11,
     "MESH": 49,
     "MONDO": 18,
     "NCIT": 24,
@@ -209,7 +209,7 @@ def _predicates(subject: str) -> dict[str, str]:
 
 def test_rows_entities_and_vocabularies() -> None:
     _metadata, rows = _mapping_set()
-    assert len(rows) == 195
+    assert len(rows) == 196
     assert len({row.subject_id for row in rows}) == 56
     assert Counter(row.object_id.split(":")[0] for row in rows) == ROWS_PER_VOCABULARY
 
@@ -260,6 +260,17 @@ def test_an_affected_ability_to_feel_pain_is_impaired_pain_sensation_not_pain_in
 def test_each_disorder_with_an_exact_mondo_class_has_its_umls_and_snomed_matches(disorder: str) -> None:
     exact = {obj.split(":")[0] for obj, predicate in _predicates(disorder).items() if predicate == "skos:exactMatch"}
     assert {"MONDO", "UMLS", "SNOMEDCT"} <= exact, "MONDO's split exports give both for each of these"
+
+
+@pytest.mark.parametrize(
+    ("curie", "entity"),
+    [("SNOMEDCT:190634004", "vitamin-b12-deficiency"), ("UMLS:C0270810", "peroneal-nerve-palsy")],
+)
+def test_xref_finds_entities_by_snomed_and_umls_identifiers(shipped: KnowledgeGraph, curie: str, entity: str) -> None:
+    rows = shipped.query("xref", id=curie).dicts()
+    assert [(str(row["entity"]), str(row["predicate"])) for row in rows] == [
+        (f"https://w3id.org/neuropathy-kg/entity/{entity}", str(SKOS.exactMatch))
+    ]
 
 
 @pytest.mark.parametrize(
