@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import difflib
 import logging
+import re
+import shlex
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -17,6 +21,7 @@ from kg.graph import KnowledgeGraph
 from kg.limits import DEFAULT, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, Default
 from kg.mappings import MAPPING_FORMATS, export_mapping_set, read_mapping_set
 from kg.packaged import mapping_file
+from kg.progress import is_terminal, stage
 from kg.queries import stored_queries, stored_query
 from kg.reason import FAST_THRESHOLD as REASONING_THRESHOLD
 from kg.reason import REASONERS
@@ -45,7 +50,31 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        raise InputError(f"{self.prog}: {message}")
+        command = self.prog.removeprefix("kg").strip()  # main() prints "kg: error:" already
+        raise InputError(f"{command + ': ' if command else ''}{message}{_usage_hint(command, message)}")
+
+
+def _usage_hint(command: str, message: str) -> str:
+    """The likely fix of an argparse error: the choice meant by a misspelling, where to find a query's name."""
+    if command == "query" and message.endswith("required: name"):
+        return "; 'kg queries' lists the stored queries"
+    invalid = re.match(r"argument [^:]+: invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+    if invalid:
+        choices = re.findall(r"'([^']*)'", invalid.group(2))
+        close = difflib.get_close_matches(invalid.group(1), choices, n=1)
+        return f"; did you mean '{close[0]}'?" if close else ""
+    return ""
+
+
+def _unrecognised(extras: Sequence[str], command: str | None) -> InputError:
+    """A usage error for words argparse did not expect, naming the option they were probably meant for."""
+    pairs = [word for word in extras if "=" in word and not word.startswith("-")]
+    hint = ""
+    if pairs and command == "query":
+        hint = "; did you mean " + " ".join(f"--param {shlex.quote(pair)}" for pair in pairs) + "?"
+    elif extras:
+        hint = f"; see 'kg {command} --help'" if command else "; see 'kg --help'"
+    return InputError(f"{command + ': ' if command else ''}unrecognized arguments: {' '.join(extras)}{hint}")
 
 
 def _graph(args: argparse.Namespace) -> KnowledgeGraph:
@@ -54,7 +83,21 @@ def _graph(args: argparse.Namespace) -> KnowledgeGraph:
 
 def _reasoned_graph(args: argparse.Namespace) -> KnowledgeGraph:
     """The reasoned graph from its snapshot on disk (built on first use): a repeat neither parses nor reasons."""
-    return KnowledgeGraph.open(getattr(args, "data", None) or (), engine=getattr(args, "engine", "oxigraph"))
+    return KnowledgeGraph.open(
+        getattr(args, "data", None) or (), engine=getattr(args, "engine", "oxigraph"), building=_building_notice
+    )
+
+
+@contextlib.contextmanager
+def _building_notice() -> Iterator[None]:
+    """Say that the first run builds the store, which takes seconds: a spinner on a terminal, one line when piped."""
+    label = "kg: building the store (first run only; later runs reuse it)"
+    if not is_terminal():
+        print(f"{label}: reasoning…", file=sys.stderr)
+        yield
+        return
+    with stage(label):
+        yield
 
 
 def _shorten(iri: str) -> str:
@@ -70,8 +113,11 @@ def _print_result(result: QueryResult, output_format: str, require_rows: bool) -
         sys.stdout.write(result.to_table({iri: _shorten(iri) for iri in iris}) + "\n")
     else:
         sys.stdout.write(result.serialize(output_format))
-    if require_rows and result.boolean is None and not result.rows:
-        raise NoResultsError("the query returned no rows")
+    if result.boolean is None and not result.rows:
+        if require_rows:
+            raise NoResultsError("the query returned no rows")
+        # Standard output holds a valid empty result for programs; a person reading a terminal is told.
+        print("kg: the query returned no rows", file=sys.stderr)
     return 0
 
 
@@ -536,7 +582,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _quiet_rdflib()
     parser = _build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        if extras:
+            raise _unrecognised(extras, getattr(args, "command", None))
         handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
     except KGError as error:

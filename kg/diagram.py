@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import textwrap
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
@@ -17,6 +19,10 @@ from kg.progress import stage
 from kg.terms import NKG, compact
 
 __all__ = ["DIAGRAM_FORMATS", "EDGE_KINDS", "Edge", "causal_network", "diagram", "network_edges", "render"]
+
+#: Programs that lay out a drawing, in order of preference: Graphviz's own `dot` on PATH, then `graphviz-pure`
+#: (a self-contained port installed by pip, so the test extra needs no system package).
+GRAPHVIZ_PROGRAMS = ("dot", "graphviz-pure")
 
 #: Output formats: Graphviz renders svg and png; dot is the Graphviz source itself (no Graphviz needed).
 DIAGRAM_FORMATS = ("svg", "png", "dot")
@@ -252,11 +258,11 @@ def render(source: str, output_format: str) -> bytes:
         raise InputError(f"unknown diagram format {output_format!r} (use one of {', '.join(DIAGRAM_FORMATS)})")
     if output_format == "dot":
         return source.encode("utf-8")
-    program = shutil.which("dot")
+    program = graphviz_program()
     if program is None:
         raise InputError(
-            "Graphviz 'dot' was not found on PATH: install Graphviz (Debian/Ubuntu: apt-get install graphviz; "
-            "macOS: brew install graphviz), or write the source with --format dot"
+            "neither Graphviz 'dot' nor 'graphviz-pure' was found: pip install graphviz-pure, or install Graphviz "
+            "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz), or use --format dot"
         )
     try:
         with stage("laying out the diagram"):
@@ -269,6 +275,16 @@ def render(source: str, output_format: str) -> bytes:
         message = finished.stderr.decode("utf-8", "replace").strip().splitlines()
         raise InputError(f"Graphviz 'dot' failed: {message[0] if message else f'exit code {finished.returncode}'}")
     return finished.stdout
+
+
+def graphviz_program() -> str | None:
+    """The path of the first program of GRAPHVIZ_PROGRAMS on PATH or beside this Python (a venv not activated)."""
+    beside_python = str(Path(sys.executable).parent)
+    for name in GRAPHVIZ_PROGRAMS:
+        found = shutil.which(name) or shutil.which(name, path=beside_python)
+        if found:
+            return found
+    return None
 
 
 def diagram(graph: KnowledgeGraph, focus: str | None = None, output_format: str = "svg", depth: int = 2) -> bytes:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -99,9 +100,16 @@ class KnowledgeGraph:
         return cls(graph, sources, engine=engine)
 
     @classmethod
-    def open(cls, extra: Iterable[str | Path] = (), *, engine: str = "oxigraph") -> KnowledgeGraph:
+    def open(
+        cls,
+        extra: Iterable[str | Path] = (),
+        *,
+        engine: str = "oxigraph",
+        building: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
+    ) -> KnowledgeGraph:
         """`load` plus `reason`, kept on disk as a snapshot keyed by the input files' bytes: the next `open` of
         the same files neither parses nor reasons, it opens the snapshot (milliseconds) and queries it.
+        `building` is entered around the first build's slow part, reasoning (the CLI says what it is doing).
 
         The asserted and inferred graphs are read from the snapshot only when asked for; once `asserted` has
         been handed out (it may be changed), queries run on it rather than on the snapshot.
@@ -111,11 +119,12 @@ class KnowledgeGraph:
         key, directory = snapshot_key(inputs), reasoning.cache_directory()
         snapshot = Snapshot.open(directory, key)
         if snapshot is None:
-            graph = cls.load(own, engine=engine)
-            inferred = graph.reason()
-            asserted, closure = canonical_ntriples(graph.asserted), canonical_ntriples(inferred)
-            with contextlib.suppress(OSError):  # an unwritable cache only costs time, never the answer
-                graph._snapshot = Snapshot.build(directory, key, asserted, closure)
+            graph = cls.load(own, engine=engine)  # a file that fails to load is reported before any notice
+            with building():
+                inferred = graph.reason()
+                asserted, closure = canonical_ntriples(graph.asserted), canonical_ntriples(inferred)
+                with contextlib.suppress(OSError):  # an unwritable cache only costs time, never the answer
+                    graph._snapshot = Snapshot.build(directory, key, asserted, closure)
             return graph
         graph = cls(new_graph(), [name for name, _data in inputs], engine=engine)
         graph._asserted = None

@@ -56,6 +56,10 @@ def progress(items: Iterable[T], *, total: int | None = None, label: str, stream
         _write(target, _CLEAR_LINE)
 
 
+#: The step inside the running stage, shown by its spinner: a nested stage names itself there instead of drawing.
+_running: list[str] = []
+
+
 @contextmanager
 def stage(label: str, *, stream: TextIO | None = None) -> Iterator[None]:
     """Show a spinner with the elapsed time while one long step without countable parts runs."""
@@ -63,13 +67,24 @@ def stage(label: str, *, stream: TextIO | None = None) -> Iterator[None]:
     if not is_terminal(target):
         yield
         return
+    if _running:
+        outer = _running[0]
+        _running[0] = label
+        try:
+            yield
+        finally:
+            _running[0] = outer
+        return
     finished = threading.Event()
     started = time.monotonic()
+    _running.append("")
 
     def spin() -> None:
         turn = 0
         while True:
-            _write(target, f"{_CLEAR_LINE}{label} {_SPINNER[turn % len(_SPINNER)]} {time.monotonic() - started:.1f}s")
+            step = f": {_running[0]}" if _running and _running[0] else ""
+            elapsed = time.monotonic() - started
+            _write(target, f"{_CLEAR_LINE}{label}{step} {_SPINNER[turn % len(_SPINNER)]} {elapsed:.1f}s")
             turn += 1
             if finished.wait(_REDRAW_SECONDS):
                 return
@@ -81,6 +96,7 @@ def stage(label: str, *, stream: TextIO | None = None) -> Iterator[None]:
     finally:
         finished.set()
         spinner.join()
+        _running.clear()
         _write(target, _CLEAR_LINE)
 
 

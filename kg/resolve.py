@@ -21,6 +21,10 @@ _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]|\s')
 #: "neuropathy" is a synonym of the disorder and the label of the class nkg:Neuropathy, and users mean the disorder.
 _TERM_TYPES = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, OWL.Ontology)
 
+#: How alike (difflib ratio) a whole text, or one typed word, must be to a label or a label's word to be suggested.
+_TEXT_CUTOFF = 0.75
+_WORD_CUTOFF = 0.8
+
 _MAPPING_PREDICATES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch, SKOS.relatedMatch)
 
 
@@ -67,10 +71,27 @@ class LabelIndex:
             if len(matches) > 1:
                 names = ", ".join(sorted(str(match) for match in matches))
                 raise ParameterError(f"{parameter}={value!r} is ambiguous: it names {names}; give an IRI or CURIE")
-        close = difflib.get_close_matches(key, self._spellings, n=5, cutoff=0.6)
-        suggestions = ", ".join(repr(self._spellings[c]) for c in close)
+        suggestions = ", ".join(repr(self._spellings[c]) for c in self._closest(key))
         hint = f"; closest labels: {suggestions}" if suggestions else "; 'kg query search --param text=…' finds labels"
         raise ParameterError(f"{parameter}={value!r} names nothing in the graph{hint}")
+
+    def _closest(self, key: str) -> list[str]:
+        """Spellings close to `key`: the whole text nearly the same, else each word typed nearly a word of the label.
+
+        A suggestion must be likely meant ('periferal neuropathy', 'carpal tunel', 'hiv'), or there is none:
+        'diabetes' is not 'diet'.
+        """
+        typed = key.split()
+
+        def words_match(spelling: str) -> bool:
+            words = spelling.split()
+            return all(difflib.get_close_matches(word, words, n=1, cutoff=_WORD_CUTOFF) for word in typed)
+
+        close = set(difflib.get_close_matches(key, self._spellings, n=5, cutoff=_TEXT_CUTOFF))
+        if not close:  # only then, or 'periferal neuropathy' would list every label with both words
+            close = {spelling for spelling in self._spellings if words_match(spelling)}
+        ranked = sorted(close, key=lambda spelling: (-difflib.SequenceMatcher(None, key, spelling).ratio(), spelling))
+        return ranked[:5]
 
     def expand(self, value: str, parameter: str = "value") -> URIRef:
         """The IRI a CURIE or IRI stands for, without requiring it to be in the graph."""

@@ -16,9 +16,14 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Tests never read or write the user's real reasoning cache."""
+    """Tests never read or write the user's real reasoning cache; the session's own cache is built once, first.
+
+    Every test and every `kg` subprocess (they inherit KG_CACHE_DIR) then opens the same snapshot and reasoning
+    cache instead of parsing and reasoning again; tests about building one use folders of their own.
+    """
     previous = os.environ.get("KG_CACHE_DIR")
     os.environ["KG_CACHE_DIR"] = str(tmp_path_factory.mktemp("kg-cache"))
+    KnowledgeGraph.open()
     yield
     if previous is None:
         os.environ.pop("KG_CACHE_DIR", None)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
+from kg import KnowledgeGraph
 from kg.cli import main
 
 
@@ -182,3 +185,53 @@ def test_format_check_reports_non_canonical_files(capsys: pytest.CaptureFixture[
     assert "not canonical" in out
     assert run(capsys, "format", str(messy))[0] == 0
     assert run(capsys, "format", "--check", str(messy))[0] == 0
+
+
+def test_a_parameter_without_param_names_the_fix(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "query", "treatments", "condition=peripheral neuropathy")
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        "kg: error: query: unrecognized arguments: condition=peripheral neuropathy; "
+        "did you mean --param 'condition=peripheral neuropathy'?"
+    )
+
+
+def test_a_misspelt_command_or_choice_names_the_one_meant(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "querry", "symptoms")
+    assert code == 2
+    assert err.splitlines()[-1].startswith("kg: error: argument COMMAND: invalid choice: 'querry'")
+    assert err.splitlines()[-1].endswith("; did you mean 'query'?")
+    code, _, err = run(capsys, "query", "neuropathy-types", "--format", "cvs")
+    assert err.splitlines()[-1].endswith("; did you mean 'csv'?")
+
+
+@pytest.mark.parametrize("output_format", ["table", "csv", "json"])
+def test_no_rows_is_said_on_stderr_and_stdout_keeps_the_empty_result(
+    capsys: pytest.CaptureFixture[str], output_format: str
+) -> None:
+    code, out, err = run(capsys, "query", "search", "--param", "text=zzzz", "--format", output_format)
+    assert code == 0
+    assert err.splitlines()[-1] == "kg: the query returned no rows"
+    if output_format == "json":
+        assert json.loads(out)["results"]["bindings"] == []
+    elif output_format == "csv":
+        assert out.splitlines() == ["text,entity,entityLabel,matched,type,typeLabel"]
+
+
+def test_the_first_run_says_it_is_building_the_store(
+    capsys: pytest.CaptureFixture[str], shipped: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def first_open(*args: object, building: Callable[[], AbstractContextManager[None]], **options: object) -> object:
+        with building():  # what KnowledgeGraph.open does when no snapshot exists yet
+            return shipped
+
+    monkeypatch.setattr(KnowledgeGraph, "open", first_open)
+    code, _, err = run(capsys, "query", "neuropathy-types", "--format", "csv")
+    assert code == 0
+    assert err.splitlines() == ["kg: building the store (first run only; later runs reuse it): reasoning…"]
+
+
+def test_a_run_with_the_store_built_says_nothing_about_building(capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "query", "neuropathy-types", "--format", "csv")  # builds it if no test has yet
+    code, _, err = run(capsys, "query", "neuropathy-types", "--format", "csv")
+    assert (code, err) == (0, "")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kg import KnowledgeGraph, ParameterError, cli
-from kg.diagram import causal_network, diagram, network_edges
+from kg.diagram import causal_network, diagram, graphviz_program, network_edges
 from kg.errors import InputError
 from kg.terms import compact
 
@@ -19,8 +19,8 @@ README_DIAGRAM = Path(__file__).parent.parent / "docs" / "causal-network.svg"
 
 @pytest.fixture(scope="session")
 def graphviz() -> None:
-    if shutil.which("dot") is None:
-        pytest.fail("Graphviz 'dot' is required for the diagram tests: apt-get install graphviz (.ci/run does)")
+    if graphviz_program() is None:
+        pytest.fail("Graphviz is required for the diagram tests: pip install -e '.[test]' installs graphviz-pure")
 
 
 def drawing(svg: bytes) -> tuple[set[str], dict[str, list[str]], dict[str, str]]:
@@ -107,14 +107,26 @@ def test_depth_must_be_positive(shipped: KnowledgeGraph) -> None:
 
 
 def test_the_dot_source_needs_no_graphviz(shipped: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name, path=None: None)
     assert diagram(shipped, output_format="dot").startswith(b"digraph causal_network {")
 
 
 def test_missing_graphviz_is_a_clear_error(shipped: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name, path=None: None)
     with pytest.raises(InputError, match="apt-get install graphviz"):
         diagram(shipped, output_format="svg")
+
+
+def test_graphviz_pure_lays_out_when_dot_is_not_on_path(
+    shipped: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("kg.diagram.GRAPHVIZ_PROGRAMS", ("graphviz-pure",))
+    program = graphviz_program()
+    assert program is not None, "pip install -e '.[test]' installs graphviz-pure"
+    assert Path(program).name == "graphviz-pure"
+    nodes, labels, _colours = drawing(diagram(shipped, focus="tingling", depth=1))
+    assert "entity:tingling" in nodes
+    assert labels["entity:sensory-fibre-damage->entity:tingling"] == ["has symptom"]
 
 
 def test_unknown_format_is_an_input_error(shipped: KnowledgeGraph) -> None:

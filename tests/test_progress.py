@@ -101,3 +101,14 @@ def test_a_closed_stream_is_not_a_terminal() -> None:
     closed = io.StringIO()
     closed.close()
     assert not is_terminal(closed)
+
+
+def test_a_stage_inside_a_stage_names_its_step_on_the_outer_spinner(terminal: TerminalStream) -> None:
+    with stage("building", stream=terminal), stage("reasoning", stream=terminal):
+        deadline = time.monotonic() + 60  # the spinner redraws every 0.1 s; a busy machine may delay it
+        while "building: reasoning" not in terminal.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    drawn = terminal.getvalue()
+    assert "building: reasoning" in drawn
+    assert "\r\x1b[Kreasoning" not in drawn  # one line on the terminal, never two spinners fighting over it
+    assert drawn.endswith("\r\x1b[K")

@@ -46,3 +46,26 @@ def test_unknown_value_lists_the_closest_labels(shipped: KnowledgeGraph) -> None
 def test_value_that_is_not_an_iri_is_refused(shipped: KnowledgeGraph) -> None:
     with pytest.raises(ParameterError, match="not a valid IRI"):
         shipped.resolve("<https://example.org/a b>", "entity")
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggested"),
+    [
+        ("periferal neuropathy", "'peripheral neuropathy'"),  # the whole text misspelt
+        ("carpal tunel", "'carpal tunnel syndrome'"),  # each word typed is nearly a word of the label
+        ("hiv", "'HIV infection'"),
+    ],
+)
+def test_a_suggestion_is_what_was_likely_meant(shipped: KnowledgeGraph, typed: str, suggested: str) -> None:
+    with pytest.raises(ParameterError, match=f"closest labels: {suggested}") as raised:
+        shipped.resolve(typed, "condition")
+    assert "University" not in str(raised.value)
+
+
+@pytest.mark.parametrize("typed", ["diabetes", "diabetic neuropathy", "burning feet"])
+def test_no_suggestion_beats_a_wrong_one(shipped: KnowledgeGraph, typed: str) -> None:
+    with pytest.raises(ParameterError) as raised:
+        shipped.resolve(typed, "condition")
+    assert str(raised.value) == (
+        f"condition={typed!r} names nothing in the graph; 'kg query search --param text=…' finds labels"
+    )
