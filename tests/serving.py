@@ -1,7 +1,9 @@
-"""Starting real servers for the tests: `kg serve` and the Oxigraph server, on loopback ports, stopped after."""
+"""Starting real servers for the tests (`kg serve`, the Oxigraph server, Virtuoso) on loopback ports, stopped
+after; finding the command-line clients the tests drive (Jena's rsparql)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import socket
@@ -10,6 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,3 +111,67 @@ def start_oxigraph(log: Path) -> Server:
     port = free_port()
     command = [oxigraph_binary(), "serve", "--bind", f"127.0.0.1:{port}"]
     return start(command, port, log, "/query?query=ASK%7B%7D")
+
+
+#: How to install Jena's command-line tools (rsparql) on Debian; .ci/run does it.
+JENA_INSTALL = "apt-get install -y --no-install-recommends libapache-jena-java default-jre-headless"
+_JENA_JARS = Path("/usr/share/java")
+#: A quick JVM: these commands run for a second or two, so the optimising compiler would only cost time.
+_QUICK_JVM = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
+
+
+def rsparql_command(scratch: Path) -> list[str]:
+    """Jena's `rsparql` (a SPARQL 1.1 Protocol client that parses each query before sending it): the command when
+    one is on PATH, else the jars of Debian's libapache-jena-java (which ships no scripts) run with `java`.
+
+    Debian builds jena-core with its Xerces classes moved to the package `xerces` but their message files left
+    under `org/apache/jena/ext/xerces`, and Xerces then fails while starting; a copy of those files where the
+    classes look for them (in `scratch`) makes it start.
+    """
+    found = shutil.which("rsparql")
+    if found is not None:
+        return [found]
+    java = shutil.which("java")
+    if java is None or not (_JENA_JARS / "jena-cmds.jar").exists():
+        pytest.fail(f"Jena's rsparql is missing: install it with `{JENA_INSTALL}` (as root)")
+    messages = scratch / "jena-xerces-messages"
+    with zipfile.ZipFile(_JENA_JARS / "jena-core.jar") as jar:
+        for name in jar.namelist():
+            if name.startswith("org/apache/jena/ext/xerces/") and not name.endswith("/"):
+                target = messages / "xerces" / name.removeprefix("org/apache/jena/ext/xerces/")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(jar.read(name))
+    classpath = [str(messages), *_debian_jars("libapache-jena-java")]
+    return [java, *_QUICK_JVM, "-cp", ":".join(classpath), "arq.rsparql"]
+
+
+def _debian_jars(package: str) -> list[str]:
+    """The jars of an installed Debian package and of every package it depends on, each once (the unversioned
+    names), leaving out the logging bridges that clash with each other."""
+    clashing = ("slf4j-jcl", "slf4j-jdk14", "slf4j-log4j12", "slf4j-migrator", "slf4j-nop", "log4j-over-slf4j")
+    seen: set[str] = set()
+    waiting = [package]
+    jars: set[str] = set()
+    while waiting:
+        name = waiting.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        listed = subprocess.run(["dpkg-query", "-L", name], capture_output=True, text=True, check=False)
+        for path in listed.stdout.splitlines():
+            stem = Path(path).stem
+            if (
+                path.startswith(f"{_JENA_JARS}/")
+                and path.endswith(".jar")
+                and not re.search(r"-\d[\d.]*$", stem)
+                and not stem.startswith(clashing)
+            ):
+                jars.add(path)
+        depends = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Depends}", name], capture_output=True, text=True, check=False
+        ).stdout
+        for alternatives in depends.split(","):
+            first = alternatives.split("|")[0].strip().split(" ")[0].split(":")[0]
+            if first:
+                waiting.append(first)
+    return sorted(jars)

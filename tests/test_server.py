@@ -1,5 +1,5 @@
 """The SPARQL endpoint (`kg serve`): the SPARQL 1.1 Protocol, content negotiation, stored queries as resources,
-refusals and limits, with real clients (httpx, SPARQLWrapper, rdflib's SPARQLStore) over loopback."""
+refusals and limits, over loopback (other clients: test_protocol.py)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,12 @@ import httpx
 import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, VOID
-from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from serving import TEST_MAX_ROWS, Server
-from SPARQLWrapper import JSON, TURTLE, SPARQLWrapper
 
 from kg import InputError, KnowledgeGraph, stored_queries
 from kg.cli import _build_parser
-from kg.server import SD, create_app, serve
+from kg.protocol import SD
+from kg.server import create_app, serve
 from kg.terms import PREFIXES
 
 NEUROPATHY_TYPES = """PREFIX nkg: <https://w3id.org/neuropathy-kg/>
@@ -195,7 +194,6 @@ def test_stored_query_parameters_are_values_not_query_text(client: httpx.Client)
         ("/queries/symptoms", {}, 400, "needs --param condition"),
         ("/queries/symptoms", {"condition": "unicorn pox"}, 400, "names nothing in the graph"),
         ("/queries/symptoms", {**SYMPTOMS, "colour": "red"}, 400, "has no parameter 'colour'"),
-        ("/queries/symptoms", {**SYMPTOMS, "format": "turtle"}, 400, "format='turtle' does not fit"),
     ],
 )
 def test_stored_query_errors(client: httpx.Client, path: str, params: dict[str, str], status: int, words: str) -> None:
@@ -292,40 +290,7 @@ def test_page_and_assets_load_nothing_from_the_internet(client: httpx.Client) ->
     assert client.get("/prefixes").json()["nkg"] == PREFIXES["nkg"]
 
 
-# ---------------------------------------------------------------------- other clients
-
-
-def test_sparqlwrapper_select_ask_and_construct(kg_server: Server, shipped: KnowledgeGraph) -> None:
-    wrapper = SPARQLWrapper(f"{kg_server.url}/sparql")
-    wrapper.setQuery(NEUROPATHY_TYPES)
-    wrapper.setReturnFormat(JSON)
-    answer = wrapper.query().convert()
-    assert isinstance(answer, dict)
-    assert rows_of(answer) == local_rows(shipped, NEUROPATHY_TYPES)
-
-    wrapper.setQuery("ASK { entity:tingling a nkg:Symptom }")
-    assert wrapper.query().convert() == {"head": {}, "boolean": True}
-
-    wrapper.setQuery(ABOUT_TINGLING)
-    wrapper.setReturnFormat(JSON)  # sent as format=json: JSON-LD for a graph
-    as_jsonld = wrapper.query().convert()
-    assert isinstance(as_jsonld, Graph)
-    assert len(as_jsonld) > 5
-
-    wrapper.setReturnFormat(TURTLE)
-    turtle = wrapper.query().convert()
-    assert isinstance(turtle, bytes)
-    expected = shipped.query(ABOUT_TINGLING).graph
-    assert expected is not None
-    assert set(Graph().parse(data=turtle, format="turtle")) == set(expected)
-
-
-def test_rdflib_sparqlstore(kg_server: Server, shipped: KnowledgeGraph) -> None:
-    remote = Graph(SPARQLStore(f"{kg_server.url}/sparql", returnFormat="json"))
-    rows = [(str(row[0]), str(row[1])) for row in remote.query(NEUROPATHY_TYPES)]  # type: ignore[index]
-    assert rows == local_rows(shipped, NEUROPATHY_TYPES)
-    tingling = URIRef(PREFIXES["entity"] + "tingling")
-    assert (tingling, RDF.type, URIRef(PREFIXES["nkg"] + "Symptom")) in remote
+# ---------------------------------------------------------------------- browsers (clients: test_protocol.py)
 
 
 def test_cors_only_when_asked(client: httpx.Client, shipped: KnowledgeGraph) -> None:
