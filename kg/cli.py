@@ -15,12 +15,13 @@ from kg.errors import InputError, KGError, NoResultsError, ValidationFailedError
 from kg.export import EXPORT_FORMATS, canonical_turtle, write_atomically
 from kg.graph import KnowledgeGraph
 from kg.limits import DEFAULT, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, Default
-from kg.mappings import MAPPING_FORMATS, export_mapping_set, read_mapping_set
+from kg.mappings import read_mapping_set
 from kg.packaged import mapping_file
 from kg.queries import stored_queries, stored_query
 from kg.reason import FAST_THRESHOLD as REASONING_THRESHOLD
 from kg.reason import REASONERS
 from kg.results import RESULT_FORMATS, QueryResult
+from kg.sssom_formats import MAPPING_FORMATS, export_mapping_set
 from kg.store import new_graph, parse_into
 from kg.terms import compact
 from kg.validate import FAST_THRESHOLD as VALIDATION_THRESHOLD
