@@ -23,11 +23,13 @@ if TYPE_CHECKING:
     from kg.diagram import causal_network, diagram
     from kg.docs import reference_html, write_reference
     from kg.graph import KnowledgeGraph
+    from kg.kgx import write_kgx
     from kg.limits import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT
     from kg.qc import QCFinding, QCReport, QCRule, qc_rules, run_qc
     from kg.release import release_files, write_release
     from kg.remote import RemoteGraph
     from kg.results import QueryResult
+    from kg.sssom_formats import export_mapping_set
     from kg.validate import ValidationReport, ValidationResult
 
 #: Names imported on first use, not with the package: the engines behind them (rdflib's SPARQL parser, owlrl,
@@ -45,10 +47,12 @@ _LAZY = {
     "ValidationResult": "kg.validate",
     "causal_network": "kg.diagram",
     "diagram": "kg.diagram",
+    "export_mapping_set": "kg.sssom_formats",
     "qc_rules": "kg.qc",
     "reference_html": "kg.docs",
     "release_files": "kg.release",
     "run_qc": "kg.qc",
+    "write_kgx": "kg.kgx",
     "write_reference": "kg.docs",
     "write_release": "kg.release",
 }
@@ -91,6 +95,7 @@ __all__ = [
     "__version__",
     "causal_network",
     "diagram",
+    "export_mapping_set",
     "progress",
     "qc_rules",
     "reference_html",
@@ -99,6 +104,7 @@ __all__ = [
     "stage",
     "stored_queries",
     "stored_query",
+    "write_kgx",
     "write_reference",
     "write_release",
 ]

@@ -19,13 +19,14 @@ from kg.errors import InputError, KGError, NoResultsError, ValidationFailedError
 from kg.export import EXPORT_FORMATS, canonical_turtle, write_atomically
 from kg.graph import KnowledgeGraph
 from kg.limits import DEFAULT, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, Default
-from kg.mappings import MAPPING_FORMATS, export_mapping_set, read_mapping_set
+from kg.mappings import read_mapping_set
 from kg.packaged import mapping_file
 from kg.progress import is_terminal, stage
 from kg.queries import stored_queries, stored_query
 from kg.reason import FAST_THRESHOLD as REASONING_THRESHOLD
 from kg.reason import REASONERS
 from kg.results import RESULT_FORMATS, QueryResult
+from kg.sssom_formats import MAPPING_FORMATS, export_mapping_set
 from kg.store import new_graph, parse_into
 from kg.terms import compact
 from kg.validate import FAST_THRESHOLD as VALIDATION_THRESHOLD
@@ -246,7 +247,20 @@ def _cmd_reason(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    if args.format == "kgx":
+        return _export_kgx(args)
     _write_output(_graph(args).export(args.format, inferred=args.inferred), args.output)
+    return 0
+
+
+def _export_kgx(args: argparse.Namespace) -> int:
+    """KGX is two files (nodes.tsv, edges.tsv): -o names their folder; stated edges only, so --inferred is refused."""
+    from kg.kgx import write_kgx
+
+    if args.output in (None, "-") or args.inferred:
+        raise InputError("kg export --format kgx writes nodes.tsv and edges.tsv: give a folder with -o (no --inferred)")
+    for path in write_kgx(_graph(args).asserted, Path(args.output)):
+        print(f"wrote {path}", file=sys.stderr)
     return 0
 
 
@@ -444,7 +458,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "write the graph in a standard RDF format",
         "kg export --format turtle -o graph.ttl",
     )
-    sub.add_argument("--format", default="turtle", help=f"one of {', '.join(EXPORT_FORMATS)} (default: turtle)")
+    sub.add_argument(
+        "--format", default="turtle", help=f"one of {', '.join(EXPORT_FORMATS)}, kgx (-o DIR) (default: turtle)"
+    )
     sub.add_argument("--inferred", action="store_true", help="include the inferred triples")
     sub.add_argument("-o", "--output", help="file to write (atomically); default: standard output")
     data_option(sub)

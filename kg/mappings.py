@@ -1,10 +1,10 @@
-"""The SSSOM mapping set (data/mappings.sssom.tsv): read, write, and convert to RDF and JSON without sssom-py."""
+"""The SSSOM mapping set (data/mappings.sssom.tsv): read and write its TSV, and the graph the knowledge graph loads."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +14,6 @@ from rdflib.namespace import RDF
 from rdflib.term import Node
 
 from kg.errors import DataFileError, InputError
-from kg.export import canonical_turtle
 from kg.store import new_graph
 from kg.terms import PREFIXES
 
@@ -24,15 +23,12 @@ if TYPE_CHECKING:
 __all__ = [
     "COLUMNS",
     "MAPPING",
-    "MAPPING_FORMATS",
     "SSSOM",
     "MappingRow",
     "Metadata",
     "MetadataValue",
     "converter_of",
-    "export_mapping_set",
     "mappings_graph",
-    "mappings_json",
     "read_mapping_set",
     "rows_from_graph",
     "write_mapping_set",
@@ -221,30 +217,6 @@ def write_mapping_set(metadata: Metadata, rows: list[MappingRow]) -> str:
 def _quoted(value: str) -> str:
     """Plain when YAML reads it back as the same string, else double-quoted (JSON escapes are valid YAML)."""
     return value if _PLAIN_SCALAR.match(value) else json.dumps(value, ensure_ascii=False)
-
-
-def mappings_json(metadata: Metadata, rows: list[MappingRow]) -> str:
-    """The mapping set as one JSON object: {"metadata": {...}, "mappings": [{column: value}, ...]}."""
-    document = {"metadata": metadata, "mappings": [asdict(row) for row in rows]}
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-
-
-# ---------------------------------------------------------------------- RDF
-
-
-#: Formats `export_mapping_set` writes: the SSSOM TSV itself, its RDF (SKOS triples + one resource per row), JSON.
-MAPPING_FORMATS = ("sssom", "turtle", "json")
-
-
-def export_mapping_set(metadata: Metadata, rows: list[MappingRow], format: str = "sssom") -> bytes:
-    """The mapping set as SSSOM TSV, canonical Turtle or JSON (UTF-8 bytes, the same for the same input)."""
-    if format == "sssom":
-        return write_mapping_set(metadata, rows).encode("utf-8")
-    if format == "turtle":
-        return canonical_turtle(mappings_graph(metadata, rows))
-    if format == "json":
-        return mappings_json(metadata, rows).encode("utf-8")
-    raise InputError(f"unknown mapping format {format!r} (use one of {', '.join(MAPPING_FORMATS)})")
 
 
 def converter_of(metadata: Metadata) -> Converter:

@@ -19,12 +19,13 @@ from kg.mappings import read_mapping_set, write_mapping_set
 from kg.output import write_folder
 from kg.packaged import mapping_file
 from kg.progress import progress
-from kg.terms import PREFIXES
+from kg.terms import NKG, PREFIXES
 
 __all__ = [
     "RELEASE_NAME",
     "RELEASE_SYNTAXES",
     "ReleaseVersion",
+    "owl_dl_graph",
     "release_bytes",
     "release_files",
     "release_version",
@@ -36,6 +37,11 @@ RELEASE_NAME = "neuropathy-kg"
 
 #: Release syntaxes: file suffix and writer. RDF/XML goes in .owl, the suffix Protégé and OBO users expect.
 RELEASE_SYNTAXES = (".ttl", ".owl", ".jsonld")
+
+
+#: OWL 2 DL reserves the rdf: vocabulary, and OWL tools drop the claims' reification triples: the .owl files say
+#: them with these annotation properties (declared in ontology/declarations.ttl) instead. See docs/exports.md.
+OWL_DL_NAMES = {RDF.subject: NKG.claimSubject, RDF.predicate: NKG.claimPredicate, RDF.object: NKG.claimObject}
 
 
 @dataclass(frozen=True)
@@ -66,14 +72,23 @@ def release_version(graph: Graph) -> ReleaseVersion:
     return ReleaseVersion(ontology, version_iri, info[0] if info else str(version_iri))
 
 
+def owl_dl_graph(graph: Graph) -> Graph:
+    """`graph` with each reification property (rdf:subject, ...) renamed as in OWL_DL_NAMES: the .owl files' graph."""
+    renamed = Graph()
+    for subject, predicate, obj in graph:
+        renamed.add((subject, OWL_DL_NAMES.get(predicate, predicate), obj))  # type: ignore[call-overload]
+    return renamed
+
+
 def release_bytes(graph: Graph, suffix: str) -> bytes:
-    """`graph` in the syntax of `suffix`, byte-identical for the same triples whatever their blank-node labels."""
+    """`graph` in the syntax of `suffix`, byte-identical for the same triples whatever their blank-node labels;
+    the RDF/XML (.owl) says the claims' triples with OWL_DL_NAMES, so that it is OWL 2 DL."""
     if suffix not in RELEASE_SYNTAXES:
         raise InputError(f"unknown release syntax {suffix!r} (use one of {', '.join(RELEASE_SYNTAXES)})")
     if suffix == ".ttl":
         return canonical_turtle(graph)
     # Canonical blank-node labels and sorted triples, then Oxigraph's streaming writers, which keep input order.
-    ntriples = canonical_ntriples(to_canonical_graph(graph))
+    ntriples = canonical_ntriples(to_canonical_graph(owl_dl_graph(graph) if suffix == ".owl" else graph))
     triples = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
     if suffix == ".owl":
         return _oxigraph_bytes(triples, ox.RdfFormat.RDF_XML)

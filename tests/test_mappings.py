@@ -21,13 +21,12 @@ from kg.mappings import (
     MappingRow,
     Metadata,
     converter_of,
-    export_mapping_set,
     mappings_graph,
-    mappings_json,
     read_mapping_set,
     rows_from_graph,
     write_mapping_set,
 )
+from kg.sssom_formats import export_mapping_set, sssom_json
 from kg.store import new_graph, parse_into
 from kg.validate import validate
 
@@ -317,9 +316,12 @@ def test_mapping_triples_use_the_expanded_iris() -> None:
 
 def test_json_has_metadata_and_every_mapping() -> None:
     metadata, rows = _mapping_set()
-    document = json.loads(mappings_json(metadata, rows))
-    assert document["metadata"] == metadata
-    assert [MappingRow(**mapping) for mapping in document["mappings"]] == rows
+    document = json.loads(sssom_json(metadata, rows))
+    assert document["@context"] == metadata["curie_map"]
+    assert {key: document[key] for key in metadata if key != "curie_map"} == {
+        key: value for key, value in metadata.items() if key != "curie_map"
+    }
+    assert [MappingRow(**{**dict.fromkeys(COLUMNS, ""), **mapping}) for mapping in document["mappings"]] == rows
 
 
 # ---------------------------------------------------------------------- the parser reports bad rows
@@ -455,23 +457,59 @@ def test_curie_map_agrees_with_the_bioregistry_prefix_map() -> None:
 # ---------------------------------------------------------------------- `kg mappings` exports the set
 
 
-@pytest.mark.parametrize("output_format", ["sssom", "turtle", "json"])
-def test_export_is_deterministic_and_complete(output_format: str) -> None:
+@pytest.mark.parametrize("output_format", ["sssom", "json", "turtle", "owl"])
+def test_export_is_deterministic(output_format: str) -> None:
     metadata, rows = _mapping_set()
     first = export_mapping_set(metadata, rows, output_format)
     assert first == export_mapping_set(metadata, rows, output_format)
     if output_format == "sssom":
         assert first == MAPPINGS.read_bytes()
-    elif output_format == "turtle":
-        parsed = Graph().parse(data=first, format="turtle")
-        assert rows_from_graph(parsed, metadata) == rows
+
+
+def _sssom_py_reads(path: Path, output_format: str) -> tuple[list[dict[str, str]], dict[str, object], dict[str, str]]:
+    """The rows (sorted, empty cells dropped), metadata and prefixes as sssom-py reads them from `path`."""
+    from sssom.parsers import parse_sssom_json, parse_sssom_rdf, parse_sssom_table
+
+    if output_format == "sssom":
+        msdf = parse_sssom_table(path)
+    elif output_format == "json":
+        msdf = parse_sssom_json(path)
     else:
-        assert len(json.loads(first)["mappings"]) == len(rows)
+        msdf = parse_sssom_rdf(path, serialisation="xml" if output_format == "owl" else "turtle")
+    rows = [{k: v for k, v in record.items() if isinstance(v, str) and v} for record in msdf.df.to_dict("records")]
+    return sorted(rows, key=lambda row: sorted(row.items())), dict(msdf.metadata), dict(msdf.converter.bimap)
+
+
+@pytest.mark.parametrize("output_format", ["json", "turtle", "owl"])
+def test_sssom_py_reads_every_format_back_to_the_same_mapping_set(output_format: str, tmp_path: Path) -> None:
+    """The TSV is the reference: sssom-py must read the same rows, metadata and prefixes from every other format."""
+    output = tmp_path / f"mappings.{output_format}"
+    assert main(["mappings", "--format", output_format, "-o", str(output)]) == 0
+    rows, metadata, prefixes = _sssom_py_reads(output, output_format)
+    expected_rows, expected_metadata, expected_prefixes = _sssom_py_reads(MAPPINGS, "sssom")
+    assert len(rows) == len(_mapping_set()[1])
+    assert rows == expected_rows
+    assert metadata == expected_metadata
+    assert expected_prefixes.items() <= prefixes.items()
+
+
+def test_the_release_metadata_survives_every_format(tmp_path: Path) -> None:
+    """The release adds subject_source and its version: every format gives sssom-py what the TSV gives it."""
+    metadata, rows = _mapping_set()
+    metadata = {**metadata, "subject_source": "nkg:ontology", "subject_source_version": "v1"}
+    read = {}
+    for output_format in ("sssom", "json", "owl"):
+        output = tmp_path / f"mappings.{output_format}"
+        output.write_bytes(export_mapping_set(metadata, rows, output_format))
+        read[output_format] = _sssom_py_reads(output, output_format)[:2]
+    sources = {(row["subject_source"], row["subject_source_version"]) for row in read["sssom"][0]}
+    assert sources == {("nkg:ontology", "v1")}
+    assert read["json"] == read["owl"] == read["sssom"]
 
 
 def test_unknown_export_format_is_an_input_error() -> None:
     metadata, rows = _mapping_set()
-    with pytest.raises(InputError, match="sssom, turtle, json"):
+    with pytest.raises(InputError, match="sssom, json, turtle, owl"):
         export_mapping_set(metadata, rows, "csv")
 
 

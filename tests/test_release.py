@@ -20,7 +20,7 @@ from kg.errors import InputError
 from kg.mappings import read_mapping_set
 from kg.output import write_folder
 from kg.packaged import mapping_file
-from kg.release import release_bytes, release_files, release_version, write_release
+from kg.release import owl_dl_graph, release_bytes, release_files, release_version, write_release
 
 ONTOLOGY = URIRef("https://w3id.org/neuropathy-kg/ontology")
 VERSION_IRI = URIRef("https://w3id.org/neuropathy-kg/releases/2026-11-23/ontology")
@@ -64,8 +64,12 @@ def test_base_is_the_asserted_graph_and_full_adds_the_inferences(
         assert (ONTOLOGY, OWL.versionIRI, VERSION_IRI) in graph
 
 
-def test_the_rdfxml_base_is_the_same_graph(shipped: KnowledgeGraph, files: dict[str, bytes]) -> None:
-    assert isomorphic(parsed(files["neuropathy-kg-base.owl"], ".owl"), shipped.asserted)
+def test_the_rdfxml_base_is_the_same_graph_with_owl_dl_names(shipped: KnowledgeGraph, files: dict[str, bytes]) -> None:
+    """The .owl files are OWL 2 DL: the claims' rdf:subject/predicate/object are nkg:claimSubject/... there."""
+    owl = parsed(files["neuropathy-kg-base.owl"], ".owl")
+    assert isomorphic(owl, owl_dl_graph(shipped.asserted))
+    assert not set(owl.triples((None, RDF.subject, None)))
+    assert isomorphic(parsed(files["neuropathy-kg-base.ttl"], ".ttl"), shipped.asserted)
 
 
 def test_the_mappings_name_the_version_and_keep_every_row(files: dict[str, bytes], tmp_path: Path) -> None:
