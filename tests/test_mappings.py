@@ -192,7 +192,7 @@ ROWS_PER_VOCABULARY = {
     "DOID": 16,
     "FOODON": 3,
     "HP": 24,
-    "ICD10CM": 11,
+    "ICD10CM": 13,
     "MESH": 53,
     "MONDO": 18,
     "NCIT": 25,
@@ -209,7 +209,7 @@ def _predicates(subject: str) -> dict[str, str]:
 
 def test_rows_entities_and_vocabularies() -> None:
     _metadata, rows = _mapping_set()
-    assert len(rows) == 201
+    assert len(rows) == 203
     assert len({row.subject_id for row in rows}) == 57
     assert Counter(row.object_id.split(":")[0] for row in rows) == ROWS_PER_VOCABULARY
 
