@@ -191,10 +191,10 @@ ROWS_PER_VOCABULARY = {
     "DOID": 16,
     "FOODON": 3,
     "HP": 24,
-    "ICD10CM": 11,
-    "MESH": 49,
+    "ICD10CM": 13,
+    "MESH": 53,
     "MONDO": 18,
-    "NCIT": 24,
+    "NCIT": 25,
     "SNOMEDCT": 16,
     "UBERON": 13,
     "UMLS": 15,
@@ -208,8 +208,8 @@ def _predicates(subject: str) -> dict[str, str]:
 
 def test_rows_entities_and_vocabularies() -> None:
     _metadata, rows = _mapping_set()
-    assert len(rows) == 196
-    assert len({row.subject_id for row in rows}) == 56
+    assert len(rows) == 203
+    assert len({row.subject_id for row in rows}) == 57
     assert Counter(row.object_id.split(":")[0] for row in rows) == ROWS_PER_VOCABULARY
 
 
