@@ -137,7 +137,8 @@ QUESTIONS = [
         must=frozenset({"treats"}),
         cells=(
             ("treats", "circumstance", "most direct"),
-            ("treats", "quote", "The most direct treatment is increasing the intake of B12."),
+            ("treats", "start", "3360"),  # "Addressing vitamin B12 deficiency can help eliminate pain…"
+            ("treats", "end", "3550"),  # "…The most direct treatment is increasing the intake of B12."
         ),
     ),
     Question(
