@@ -10,6 +10,7 @@ from kg.errors import (
     KGError,
     NoResultsError,
     ParameterError,
+    QueryBusyError,
     QueryError,
     QueryTimeoutError,
     ResultLimitError,
@@ -23,11 +24,12 @@ if TYPE_CHECKING:
     from kg.diagram import causal_network, diagram
     from kg.docs import reference_html, write_reference
     from kg.graph import KnowledgeGraph
-    from kg.limits import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT
+    from kg.limits import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, STORED_MAX_ROWS, STORED_TIMEOUT
     from kg.qc import QCFinding, QCReport, QCRule, qc_rules, run_qc
     from kg.release import release_files, write_release
     from kg.remote import RemoteGraph
     from kg.results import QueryResult
+    from kg.sandbox import network_isolation
     from kg.validate import ValidationReport, ValidationResult
 
 #: Names imported on first use, not with the package: the engines behind them (rdflib's SPARQL parser, owlrl,
@@ -41,10 +43,13 @@ _LAZY = {
     "QCRule": "kg.qc",
     "QueryResult": "kg.results",
     "RemoteGraph": "kg.remote",
+    "STORED_MAX_ROWS": "kg.limits",
+    "STORED_TIMEOUT": "kg.limits",
     "ValidationReport": "kg.validate",
     "ValidationResult": "kg.validate",
     "causal_network": "kg.diagram",
     "diagram": "kg.diagram",
+    "network_isolation": "kg.sandbox",
     "qc_rules": "kg.qc",
     "reference_html": "kg.docs",
     "release_files": "kg.release",
@@ -68,6 +73,8 @@ except PackageNotFoundError:  # pragma: no cover - only when run from a source t
 __all__ = [
     "DEFAULT_MAX_ROWS",
     "DEFAULT_TIMEOUT",
+    "STORED_MAX_ROWS",
+    "STORED_TIMEOUT",
     "DataFileError",
     "InputError",
     "KGError",
@@ -78,6 +85,7 @@ __all__ = [
     "QCFinding",
     "QCReport",
     "QCRule",
+    "QueryBusyError",
     "QueryError",
     "QueryResult",
     "QueryTimeoutError",
@@ -91,6 +99,7 @@ __all__ = [
     "__version__",
     "causal_network",
     "diagram",
+    "network_isolation",
     "progress",
     "qc_rules",
     "reference_html",

@@ -113,10 +113,10 @@ def test_the_memory_cap_stops_a_sort_of_a_cartesian_product() -> None:
     cap = 300_000_000
     program = (
         "import sys\nimport pyoxigraph\nfrom kg.graph import KnowledgeGraph\nfrom kg.export import canonical_ntriples\n"
-        "from kg.limits import _cap_memory\n"
+        "from kg.worker import cap_memory\n"
         "store = pyoxigraph.Store()\n"
         "store.bulk_load(canonical_ntriples(KnowledgeGraph.load().asserted), format=pyoxigraph.RdfFormat.N_TRIPLES)\n"
-        f"_cap_memory({cap})\nprint('ready', flush=True)\nlist(store.query(sys.argv[1]))\n"
+        f"cap_memory({cap})\nprint('ready', flush=True)\nlist(store.query(sys.argv[1]))\n"
     )
     process = subprocess.Popen(
         [sys.executable, "-c", program, SORTED], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
