@@ -123,7 +123,15 @@ def on_big_stack(function: Callable[[], T]) -> T:
     def run() -> None:
         try:
             outcome["value"] = function()
-        except BaseException as error:  # handed to the caller's thread as it is
+        except BaseException as error:
+            # Without its traceback: the frames would keep the engine's result iterator alive until the caller's
+            # thread drops it, and pyoxigraph's iterators must be dropped on the thread that made them.
+            cause: BaseException | None = error
+            seen: set[int] = set()
+            while cause is not None and id(cause) not in seen:
+                seen.add(id(cause))
+                cause.__traceback__ = None
+                cause = cause.__context__
             outcome["error"] = error
 
     previous = threading.stack_size()

@@ -106,6 +106,7 @@ def _screen_one(text: str, origin: str, allow_service: bool) -> None:
     total = 0  # sum(chains), kept as we go so the scan stays linear
     in_prologue = True
     previous_operand = False
+    list_start = True  # just after ( or a comma: a + or - there is a sign, not a link of a chain
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup
         if kind == "comment":
@@ -121,7 +122,8 @@ def _screen_one(text: str, origin: str, allow_service: bool) -> None:
             counted = upper in _PATTERN_WORDS or (operand and previous_operand and inside == "(")
         elif kind == "operator":
             # at a pattern level a sign belongs to a number (VALUES ?x { -1 -2 }); paths chain with / | ^
-            counted = inside == "(" or token not in ("+", "-")
+            sign = token in ("+", "-")
+            counted = not sign or (inside == "(" and not list_start)
         elif kind == "separator":
             counted = token != "," or inside != "("  # commas of IN lists and function arguments are flat
         elif kind == "open":
@@ -135,19 +137,19 @@ def _screen_one(text: str, origin: str, allow_service: bool) -> None:
                 total = _count(chains, total, origin, match.start())
             brackets.append(token)
             chains.append(0)
-            previous_operand = False
+            previous_operand, list_start = False, True
             continue
         elif kind == "close":
             if len(brackets) > 1:
                 brackets.pop()
                 total -= chains.pop()
-            previous_operand = True
+            previous_operand, list_start = True, False
             continue
         else:
             counted = operand and previous_operand and inside == "("  # a collection ( 1 2 3 ), or 1 -1 -1
         if counted:
             total = _count(chains, total, origin, match.start())
-        previous_operand = operand
+        previous_operand, list_start = operand, token == ","
 
 
 def _count(chains: list[int], total: int, origin: str, position: int) -> int:
