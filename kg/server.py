@@ -30,6 +30,7 @@ from kg.graph import KnowledgeGraph
 from kg.limits import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, QUEUE_SECONDS, QueryWorkers
 from kg.queries import StoredQuery, stored_queries
 from kg.results import QueryResult
+from kg.sandbox import network_isolation
 from kg.store import new_graph
 from kg.terms import PREFIXES
 
@@ -180,6 +181,7 @@ def serve(
         cors=cors,
         queue_seconds=queue_seconds,
     )
+    LOGGER.info("ad-hoc queries: %s", network_isolation())
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
 
 
