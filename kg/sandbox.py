@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import platform
 import struct
@@ -76,6 +75,8 @@ def confine_network() -> bool:
     arch = _ARCHES.get(platform.machine().lower())
     if not sys.platform.startswith("linux") or arch is None:
         return False
+    import ctypes  # here: only processes that confine themselves pay for it
+
     program = _filter(arch)
     buffer = ctypes.create_string_buffer(program)
     fprog = struct.pack("HxxxxxxP", len(program) // 8, ctypes.addressof(buffer))

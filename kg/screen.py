@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Final
 
@@ -21,8 +22,7 @@ _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 #: One token per match, tried in order: comments, strings, IRIs, variables, words (keywords and prefixed names),
 #: numbers, operators, brackets, and any other single character.
-_TOKEN = re.compile(
-    r"""\s*(?:
+_TOKEN_PATTERN = r"""\s*(?:
       (?P<comment>\#[^\n\r]*)
     | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*(?:\"\"\"|\Z)|'''(?:[^'\\]|\\.|'(?!''))*(?:'''|\Z)
                 |"(?:[^"\\\n\r]|\\.)*(?:"|\Z)|'(?:[^'\\\n\r]|\\.)*(?:'|\Z))
@@ -35,9 +35,7 @@ _TOKEN = re.compile(
     | (?P<close>[)}\]])
     | (?P<separator>[.;,])
     | (?P<other>.)
-    )\s*""",
-    re.VERBOSE | re.DOTALL,
-)
+    )\s*"""
 
 #: Words that start a pattern the engine nests (one more level of recursion each).
 _PATTERN_WORDS: Final = frozenset(
@@ -71,6 +69,12 @@ _KEYWORDS: Final = frozenset(
     }
 )
 _OPERANDS: Final = frozenset({"number", "string", "iri", "variable"})
+
+
+@functools.cache
+def _tokens() -> re.Pattern[str]:
+    """The token pattern, compiled on first use (a cold `kg query` never screens, so never pays for it)."""
+    return re.compile(_TOKEN_PATTERN, re.VERBOSE | re.DOTALL)
 
 
 def unescape_codepoints(sparql: str) -> str:
@@ -107,7 +111,7 @@ def _screen_one(text: str, origin: str, allow_service: bool) -> None:
     in_prologue = True
     previous_operand = False
     list_start = True  # just after ( or a comma: a + or - there is a sign, not a link of a chain
-    for match in _TOKEN.finditer(text):
+    for match in _tokens().finditer(text):
         kind = match.lastgroup
         if kind == "comment":
             continue

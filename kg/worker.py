@@ -7,7 +7,7 @@ import resource
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 from rdflib.term import Node
@@ -18,6 +18,9 @@ from kg.results import QueryResult
 from kg.sandbox import confine_network, on_big_stack
 from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH
 from kg.store import new_graph
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 __all__ = ["GraphSource", "Request", "cap_memory", "serve"]
 
