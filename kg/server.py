@@ -326,7 +326,9 @@ class _Endpoint:
         try:
             result = await anyio.to_thread.run_sync(run)
         except QueryBusyError as error:
-            return _problem(503, str(error), headers={"Retry-After": str(error.retry_after)})
+            busy = _problem(503, str(error))
+            busy.headers["Retry-After"] = str(error.retry_after)
+            return busy
         except QueryTimeoutError as error:
             return _problem(503, str(error))
         except ResultLimitError as error:
@@ -420,8 +422,8 @@ def _negotiate(formats: Mapping[str, _Format], accept: str, wanted: str | None) 
     return chosen
 
 
-def _problem(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
-    return PlainTextResponse(message.splitlines()[0] + "\n", status_code=status, headers=headers)
+def _problem(status: int, message: str) -> Response:
+    return PlainTextResponse(message.splitlines()[0] + "\n", status_code=status)
 
 
 async def _page(request: Request) -> Response:
