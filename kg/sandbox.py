@@ -41,11 +41,14 @@ _ARCHES = {
 _IO_URING_SETUP = 425
 
 _confined = ""
+_refused = ""  # why the kernel refused the filter, once it has
 
 
 def network_isolation() -> str:
     """How ad-hoc queries are kept off the network on this machine, in one line (`kg sparql` can print it)."""
     arch = platform.machine().lower()
+    if _refused:
+        return f"lexical screen only: this kernel refused the seccomp filter ({_refused})"
     if sys.platform.startswith("linux") and arch in _ARCHES:
         return (
             f"seccomp-bpf ({arch}): the process running an ad-hoc query cannot open any socket but AF_UNIX, "
@@ -69,7 +72,7 @@ def confine_network() -> bool:
     False (and nothing changes) where there is no seccomp (not Linux, an unknown architecture, a kernel
     without it); the lexical screen (kg.screen) is then the only protection, as network_isolation() says.
     """
-    global _confined
+    global _confined, _refused
     if confined():
         return True
     arch = _ARCHES.get(platform.machine().lower())
@@ -82,10 +85,12 @@ def confine_network() -> bool:
     fprog = struct.pack("HxxxxxxP", len(program) // 8, ctypes.addressof(buffer))
     fprog_buffer = ctypes.create_string_buffer(fprog)
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-        return False
     # seccomp(2) with TSYNC rather than prctl: threads already running (an engine's pool) are filtered too
-    if libc.syscall(arch.seccomp, _SET_MODE_FILTER, _THREAD_SYNC, fprog_buffer) != 0:
+    if (
+        libc.prctl(_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+        or libc.syscall(arch.seccomp, _SET_MODE_FILTER, _THREAD_SYNC, fprog_buffer) != 0
+    ):
+        _refused = os.strerror(ctypes.get_errno())
         return False
     _confined = str(os.getpid())
     return True
