@@ -10,6 +10,7 @@ from kg.errors import (
     KGError,
     NoResultsError,
     ParameterError,
+    QueryBusyError,
     QueryError,
     QueryTimeoutError,
     ResultLimitError,
@@ -24,11 +25,12 @@ if TYPE_CHECKING:
     from kg.docs import reference_html, write_reference
     from kg.graph import KnowledgeGraph
     from kg.kgx import write_kgx
-    from kg.limits import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT
+    from kg.limits import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, STORED_MAX_ROWS, STORED_TIMEOUT
     from kg.qc import QCFinding, QCReport, QCRule, qc_rules, run_qc
     from kg.release import release_files, write_release
     from kg.remote import RemoteGraph
     from kg.results import QueryResult
+    from kg.sandbox import network_isolation
     from kg.sssom_formats import export_mapping_set
     from kg.validate import ValidationReport, ValidationResult
 
@@ -43,11 +45,14 @@ _LAZY = {
     "QCRule": "kg.qc",
     "QueryResult": "kg.results",
     "RemoteGraph": "kg.remote",
+    "STORED_MAX_ROWS": "kg.limits",
+    "STORED_TIMEOUT": "kg.limits",
     "ValidationReport": "kg.validate",
     "ValidationResult": "kg.validate",
     "causal_network": "kg.diagram",
     "diagram": "kg.diagram",
     "export_mapping_set": "kg.sssom_formats",
+    "network_isolation": "kg.sandbox",
     "qc_rules": "kg.qc",
     "reference_html": "kg.docs",
     "release_files": "kg.release",
@@ -72,6 +77,8 @@ except PackageNotFoundError:  # pragma: no cover - only when run from a source t
 __all__ = [
     "DEFAULT_MAX_ROWS",
     "DEFAULT_TIMEOUT",
+    "STORED_MAX_ROWS",
+    "STORED_TIMEOUT",
     "DataFileError",
     "InputError",
     "KGError",
@@ -82,6 +89,7 @@ __all__ = [
     "QCFinding",
     "QCReport",
     "QCRule",
+    "QueryBusyError",
     "QueryError",
     "QueryResult",
     "QueryTimeoutError",
@@ -96,6 +104,7 @@ __all__ = [
     "causal_network",
     "diagram",
     "export_mapping_set",
+    "network_isolation",
     "progress",
     "qc_rules",
     "reference_html",

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import difflib
 import logging
+import os
 import re
 import shlex
 import sys
@@ -18,7 +19,16 @@ from kg import __version__
 from kg.errors import InputError, KGError, NoResultsError, ValidationFailedError
 from kg.export import EXPORT_FORMATS, canonical_turtle, write_atomically
 from kg.graph import KnowledgeGraph
-from kg.limits import DEFAULT, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, Default
+from kg.limits import (
+    DEFAULT,
+    DEFAULT_MAX_ROWS,
+    DEFAULT_TIMEOUT,
+    QUEUE_SECONDS,
+    STORED_MAX_ROWS,
+    STORED_TIMEOUT,
+    WORKER_MEMORY_BYTES,
+    Default,
+)
 from kg.mappings import read_mapping_set
 from kg.packaged import mapping_file
 from kg.progress import is_terminal, stage
@@ -26,6 +36,7 @@ from kg.queries import stored_queries, stored_query
 from kg.reason import FAST_THRESHOLD as REASONING_THRESHOLD
 from kg.reason import REASONERS
 from kg.results import RESULT_FORMATS, QueryResult
+from kg.sandbox import confine_network, watchdog
 from kg.sssom_formats import MAPPING_FORMATS, export_mapping_set
 from kg.store import new_graph, parse_into
 from kg.terms import compact
@@ -153,15 +164,51 @@ def _cmd_query(args: argparse.Namespace) -> int:
     if args.endpoint:
         result = _remote(args).query(args.name, **params)
     else:
-        result = _reasoned_graph(args).query(
-            args.name,
-            inferred=not args.asserted_only,
-            timeout=_limit(args.timeout),
-            max_rows=_limit(args.max_rows),
-            allow_service=False,
-            **params,
+        graph = _reasoned_graph(args)
+        result = _limited(
+            args,
+            lambda timeout, max_rows: graph.query(
+                args.name,
+                inferred=not args.asserted_only,
+                timeout=timeout,
+                max_rows=max_rows,
+                allow_service=False,
+                **params,
+            ),
+            untrusted=False,
         )
     return _print_result(result, args.format, require_rows=args.require_results)
+
+
+Limit = float | Default | None
+
+
+def _limited(
+    args: argparse.Namespace, run: Callable[[Limit, int | Default | None], QueryResult], *, untrusted: bool
+) -> QueryResult:
+    """`run(timeout, max_rows)` under the command's limits.
+
+    Run as the `kg` program, the query runs right here, under a watchdog thread that prints the one-line error
+    and ends the process at the time or memory limit (no worker to start: a cold `kg query` or `kg sparql` stays
+    as quick as opening the snapshot), and an ad-hoc query only once this process has cut itself off the
+    network (kg.sandbox). Called from other Python code (main([...])), the API's sandboxed workers do it.
+    """
+    timeout, max_rows = _limit(args.timeout), _limit(args.max_rows)
+    if not getattr(args, "standalone", False):
+        return run(timeout, max_rows)
+    if timeout is DEFAULT:
+        timeout = DEFAULT_TIMEOUT if untrusted else STORED_TIMEOUT
+    if untrusted:
+        confine_network()
+    with watchdog(timeout, WORKER_MEMORY_BYTES, _stop):
+        return run(None, max_rows)
+
+
+def _stop(reason: str) -> None:
+    """The watchdog's way out: the engine cannot be interrupted, so the process ends, with the usual one line."""
+    sys.stdout.flush()
+    print(f"kg: error: query {reason}", file=sys.stderr, flush=True)
+    os._exit(2)
 
 
 def _limit(value: Number | None) -> Number | Default | None:
@@ -190,8 +237,13 @@ def _cmd_sparql(args: argparse.Namespace) -> int:
     if args.endpoint:
         result = _remote(args).query(text)
     else:
-        result = _reasoned_graph(args).query(
-            text, inferred=not args.asserted_only, timeout=_limit(args.timeout), max_rows=_limit(args.max_rows)
+        graph = _reasoned_graph(args)
+        result = _limited(
+            args,
+            lambda timeout, max_rows: graph.query(
+                text, inferred=not args.asserted_only, timeout=timeout, max_rows=max_rows
+            ),
+            untrusted=True,
         )
     return _print_result(result, args.format, require_rows=args.require_results)
 
@@ -208,6 +260,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         max_request_bytes=args.max_request_bytes,
         cors=args.cors,
+        queue_seconds=None if args.queue_seconds == 0 else args.queue_seconds,
     )
     return 0
 
@@ -413,7 +466,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.add_argument("name", help="stored query name (see 'kg queries')")
     sub.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a parameter (repeatable)")
     result_options(sub)
-    limit_options(sub, "none for stored queries")
+    limit_options(sub, f"{STORED_TIMEOUT:g} s and {STORED_MAX_ROWS} rows")
     endpoint_options(sub)
 
     sub = command(
@@ -519,6 +572,13 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--workers", type=int, default=2, help="query worker processes (default: 2)")
     sub.add_argument(
+        "--queue-seconds",
+        type=float,
+        default=QUEUE_SECONDS,
+        help=f"wait for a busy worker before answering 503 + Retry-After, 0 for the whole time limit "
+        f"(default: {QUEUE_SECONDS:g})",
+    )
+    sub.add_argument(
         "--max-request-bytes", type=int, default=1_000_000, help="largest request body accepted (default: 1000000)"
     )
     sub.add_argument("--cors", action="store_true", help="let web pages from any origin (YASGUI, say) query it")
@@ -601,6 +661,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args, extras = parser.parse_known_args(argv)
         if extras:
             raise _unrecognised(extras, getattr(args, "command", None))
+        args.standalone = argv is None  # run as the `kg` program, not from other Python code (see _limited)
         handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
     except KGError as error:

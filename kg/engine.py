@@ -12,17 +12,32 @@ from rdflib.term import Node
 from kg.errors import QueryError, ResultLimitError
 from kg.export import canonical_ntriples
 from kg.results import QueryResult
+from kg.screen import screen
 from kg.store import new_graph
 from kg.terms import PREFIXES
 
 if TYPE_CHECKING:
     from rdflib.plugins.sparql.parserutils import CompValue
 
-__all__ = ["ENGINES", "OxigraphEngine", "check_read_only", "run_with_rdflib"]
+__all__ = ["ENGINES", "OxigraphEngine", "check_read_only", "check_untrusted", "run_with_rdflib"]
 
 ENGINES = ("oxigraph", "rdflib")
 
 T = TypeVar("T")
+
+
+def check_untrusted(sparql: str, origin: str, engine: str, *, allow_service: bool = False) -> None:
+    """What an ad-hoc query passes before it runs, inside the sandbox and under its limits (kg.sandbox).
+
+    kg.screen refuses deep nesting (before it reaches a native stack) and, with clear messages, updates, FROM
+    and SERVICE. rdflib's engine then reads the query with its own parser, the one that runs it, so
+    check_read_only is exact there; Oxigraph's parser is not rdflib's, so for Oxigraph the guarantee that no
+    query reaches the network is the sandbox, not a parse (SECURITY.md, "Queries"). A caller who opted into
+    SERVICE gets check_read_only too, which allows only literal http(s) endpoints.
+    """
+    screen(sparql, origin, allow_service=allow_service)
+    if engine == "rdflib" or allow_service:
+        check_read_only(sparql, origin, allow_service=allow_service)
 
 
 def check_read_only(sparql: str, origin: str, *, allow_service: bool = False) -> None:
@@ -130,7 +145,9 @@ class OxigraphEngine:
             answer = self._store.query(
                 sparql, prefixes=PREFIXES, substitutions=substitutions, default_graph=self._default_graph
             )
-        except (SyntaxError, ValueError, OSError) as error:
+        except SyntaxError as error:
+            raise QueryError(f"{origin}: not a valid SPARQL query: {_first_line(error)}") from None
+        except (ValueError, OSError) as error:
             raise QueryError(f"{origin}: query failed: {_first_line(error)}") from None
         if isinstance(answer, ox.QueryBoolean):
             return QueryResult(variables=(), rows=(), boolean=bool(answer))

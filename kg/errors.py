@@ -8,6 +8,7 @@ __all__ = [
     "KGError",
     "NoResultsError",
     "ParameterError",
+    "QueryBusyError",
     "QueryError",
     "QueryTimeoutError",
     "ResultLimitError",
@@ -46,6 +47,14 @@ class QueryError(InputError):
 
 class QueryTimeoutError(QueryError):
     """A query ran past its time limit and was stopped."""
+
+
+class QueryBusyError(QueryTimeoutError):
+    """Every query worker stayed busy past the wait allowed; `retry_after` is a fair guess, in seconds."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ResultLimitError(QueryError):

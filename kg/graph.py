@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
@@ -16,19 +17,29 @@ from rdflib.namespace import OWL, RDF
 from rdflib.term import Node
 
 from kg import reason as reasoning
-from kg.engine import ENGINES, OxigraphEngine, check_read_only, run_with_rdflib
+from kg.engine import ENGINES, OxigraphEngine, check_untrusted, run_with_rdflib
 from kg.errors import InputError, ParameterError
 from kg.export import canonical_ntriples, serialize
-from kg.limits import DEFAULT, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, Default, QueryWorkers
+from kg.limits import (
+    DEFAULT,
+    DEFAULT_MAX_ROWS,
+    DEFAULT_TIMEOUT,
+    STORED_MAX_ROWS,
+    STORED_TIMEOUT,
+    Default,
+    QueryWorkers,
+)
 from kg.mappings import mappings_graph, read_mapping_set
 from kg.packaged import data_files, mapping_file, ontology_files, shapes_files
 from kg.queries import StoredQuery, stored_query
 from kg.resolve import LabelIndex
 from kg.results import QueryResult
+from kg.sandbox import confined, on_big_stack
 from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH, Snapshot, read_inputs, snapshot_key
 from kg.store import expand_paths, new_graph, parse_into
 from kg.terms import NKG, PREFIXES
 from kg.validate import ValidationReport, validate
+from kg.worker import GraphSource
 
 if TYPE_CHECKING:
     from kg.remote import RemoteGraph
@@ -250,17 +261,22 @@ class KnowledgeGraph:
         Limits: `timeout` in seconds (QueryTimeoutError past it; the query then runs in a worker process that
         is killed at the deadline) and `max_rows` (ResultLimitError when a SELECT has more rows, or a CONSTRUCT
         more triples). None lifts a limit. Left out, ad-hoc SPARQL gets kg.limits.DEFAULT_TIMEOUT (10 s) and
-        DEFAULT_MAX_ROWS (10,000), and stored queries (the project's own reviewed files) run unlimited.
+        DEFAULT_MAX_ROWS (10,000), and stored queries STORED_TIMEOUT (120 s) and STORED_MAX_ROWS (1,000,000).
 
-        Updates (LOAD included) and FROM are always refused; SERVICE only runs with `allow_service=True`, and
-        then only against http(s) endpoints, never files.
+        Ad-hoc SPARQL always runs in a sandboxed worker process (kg.sandbox: no network), even without a time
+        limit, and is screened there (kg.screen): updates (LOAD included), FROM, SERVICE and nesting past the
+        budget are refused. `allow_service=True` lets SERVICE call other SPARQL endpoints, from a worker that
+        keeps its network, and then only at literal http(s) IRIs, never files.
         """
         if _STORED_NAME.match(name_or_sparql.strip()):
             stored = stored_query(name_or_sparql.strip())
             bindings = self.bindings(stored, params)
-            limits = (None if timeout is DEFAULT else timeout, None if max_rows is DEFAULT else max_rows)
+            limits = (
+                STORED_TIMEOUT if timeout is DEFAULT else timeout,
+                STORED_MAX_ROWS if max_rows is DEFAULT else max_rows,
+            )
             # Stored queries are the package's own reviewed files (a test checks each is read-only), so they
-            # skip the check, which would cost a SPARQL parse in pure Python on every run.
+            # skip the screen, and run in this process when no time limit applies.
             return self._run(stored.sparql, bindings, inferred, f"queries/{stored.name}.rq", *limits, trusted=True)
         resolved: dict[str, Node] = {name: self.resolve(value, name) for name, value in params.items()}
         limits = (
@@ -300,15 +316,32 @@ class KnowledgeGraph:
         allow_service: bool = False,
         trusted: bool = False,
     ) -> QueryResult:
+        # In this process: stored queries without a time limit, and ad-hoc ones once this process has cut itself
+        # off the network (the one-shot CLI does, under its watchdog); every other query goes to a worker.
+        here = (trusted and timeout is None) or (not trusted and not allow_service and confined())
+        if not here:
+            pool = self.workers(inferred=inferred, network=allow_service)
+            return pool.run(
+                sparql,
+                bindings,
+                origin,
+                timeout=timeout,
+                max_rows=max_rows,
+                trusted=trusted,
+                allow_service=allow_service,
+            )
         if not trusted:
-            check_read_only(sparql, origin, allow_service=allow_service)
-        key = "inferred" if inferred else "asserted"
-        if timeout is not None:
-            return self.workers(inferred=inferred).run(sparql, bindings, origin, timeout=timeout, max_rows=max_rows)
+            check_untrusted(sparql, origin, self.engine)
+        return on_big_stack(lambda: self._run_here(sparql, bindings, inferred, origin, max_rows))
+
+    def _run_here(
+        self, sparql: str, bindings: dict[str, Node], inferred: bool, origin: str, max_rows: int | None
+    ) -> QueryResult:
         if self.engine == "rdflib":
             return run_with_rdflib(self.graph(inferred=inferred), sparql, bindings, origin, max_rows=max_rows)
         if self._snapshot is not None:
             return self._snapshot_engine(inferred).run(sparql, bindings, origin, max_rows=max_rows)
+        key = "inferred" if inferred else "asserted"
         if key not in self._engines:
             self._engines[key] = OxigraphEngine(self.graph(inferred=inferred))
         return self._engines[key].run(sparql, bindings, origin, max_rows=max_rows)
@@ -320,12 +353,20 @@ class KnowledgeGraph:
             graphs.append(INFERRED_GRAPH)
         return OxigraphEngine.over_store(self._snapshot.store, graphs)
 
-    def workers(self, *, inferred: bool = True, size: int = 1, check: bool = False) -> QueryWorkers:
-        """Worker processes holding this graph, for queries under a time limit (kept and reused per graph)."""
-        key = f"{'inferred' if inferred else 'asserted'}/{size}/{check}"
+    def workers(
+        self, *, inferred: bool = True, size: int = 1, network: bool = False, queue_seconds: float | None = None
+    ) -> QueryWorkers:
+        """Sandboxed worker processes holding this graph (kept and reused per graph and settings); `network`
+        keeps their network (only for a caller who opted into SERVICE)."""
+        key = f"{'inferred' if inferred else 'asserted'}/{size}/{network}/{queue_seconds}"
         if key not in self._workers:
-            data = canonical_ntriples(self.graph(inferred=inferred))
-            self._workers[key] = QueryWorkers(data, size=size, engine=self.engine, check=check)
+            if self._snapshot is not None and self.engine == "oxigraph":
+                source = GraphSource(snapshot=str(self._snapshot.path), inferred=inferred)
+            else:
+                source = GraphSource(ntriples=canonical_ntriples(self.graph(inferred=inferred)))
+            pool = QueryWorkers(source, size=size, engine=self.engine, network=network, queue_seconds=queue_seconds)
+            weakref.finalize(self, pool.close)  # a graph dropped takes its idle workers with it
+            self._workers[key] = pool
         return self._workers[key]
 
     def _close_workers(self) -> None:

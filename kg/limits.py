@@ -1,34 +1,52 @@
-"""Query time and row limits: their defaults, and worker processes that are killed when a query runs too long."""
+"""Query time and row limits: their defaults, and sandboxed worker processes killed when a query runs too long."""
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import functools
+import math
 import multiprocessing
 import queue
-import resource
 import signal
 import threading
 import time
 from collections.abc import Mapping
-from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Final
 
 from rdflib.term import Node
 
-from kg.engine import ENGINES, OxigraphEngine, check_read_only, run_with_rdflib
-from kg.errors import InputError, KGError, QueryError, QueryTimeoutError
+from kg.engine import ENGINES
+from kg.errors import InputError, KGError, QueryBusyError, QueryError, QueryTimeoutError
 from kg.results import QueryResult
 from kg.store import new_graph
+from kg.worker import GraphSource, Request, serve
 
-__all__ = ["DEFAULT", "DEFAULT_MAX_ROWS", "DEFAULT_TIMEOUT", "WORKER_MEMORY_BYTES", "Default", "QueryWorkers"]
+__all__ = [
+    "DEFAULT",
+    "DEFAULT_MAX_ROWS",
+    "DEFAULT_TIMEOUT",
+    "QUEUE_SECONDS",
+    "STORED_MAX_ROWS",
+    "STORED_TIMEOUT",
+    "WORKER_MEMORY_BYTES",
+    "Default",
+    "QueryWorkers",
+]
 
 #: Seconds an ad-hoc query may run, on the API and the endpoint, unless the caller says otherwise.
 DEFAULT_TIMEOUT: Final = 10.0
 #: Rows (or triples, for CONSTRUCT and DESCRIBE) an ad-hoc query may return before it fails with ResultLimitError.
 DEFAULT_MAX_ROWS: Final = 10_000
+#: Seconds and rows for the stored queries: generous (each answers the packaged graph in milliseconds), but
+#: finite, because user data can make a reviewed query run away (`nkg:causes rdfs:subPropertyOf owl:sameAs`
+#: made one run past 120 s at 4.9 GB).
+STORED_TIMEOUT: Final = 120.0
+STORED_MAX_ROWS: Final = 1_000_000
+
+#: Seconds a request to the endpoint waits for a free query worker before it gets 503 and Retry-After: two slow
+#: queries holding both workers must not make every other client wait their whole time limit.
+QUEUE_SECONDS: Final = 2.0
 
 #: Memory (data segment) a query worker may take. An ORDER BY over a cartesian product grows by about half a
 #: gigabyte a second, so the time limit alone would let one query take the machine's memory; past this cap an
@@ -49,27 +67,40 @@ DEFAULT: Final = Default.DEFAULT
 
 
 class QueryWorkers:
-    """A pool of processes, each holding the graph (from N-Triples) and running one query at a time.
+    """A pool of sandboxed processes, each holding the graph and running one query at a time.
 
-    pyoxigraph cannot cancel a running query, so the only sure way to stop one at its deadline is to kill the
-    process running it. The killed worker is replaced by a fresh one; queries running in the other workers go
-    on undisturbed. Workers start on first use and are daemons: they end with this process.
+    pyoxigraph cannot cancel a running query (signals wait for it), so the only sure way to stop one at its
+    deadline is to kill the process running it. The killed worker is replaced by a fresh one; queries running
+    in the other workers go on undisturbed. Workers start on first use and are daemons: they end with this
+    process. Each cuts itself off the network (kg.sandbox) before it reads a query, unless `network` is set
+    (a caller who opted into SERVICE).
     """
 
-    def __init__(self, ntriples: bytes, *, size: int = 1, engine: str = "oxigraph", check: bool = False) -> None:
-        """`check`: refuse updates and SERVICE inside the worker (so parsing runs beside, not in, the caller)."""
+    def __init__(
+        self,
+        source: GraphSource | bytes,
+        *,
+        size: int = 1,
+        engine: str = "oxigraph",
+        network: bool = False,
+        queue_seconds: float | None = None,
+    ) -> None:
+        """`queue_seconds`: how long a query waits for a busy pool before QueryBusyError (None: its whole limit)."""
         if engine not in ENGINES:
             raise InputError(f"unknown query engine {engine!r} (use one of {', '.join(ENGINES)})")
         if size < 1:
             raise InputError(f"a query worker pool needs at least one worker, not {size}")
-        self._ntriples = ntriples
+        self._source = source if isinstance(source, GraphSource) else GraphSource(ntriples=source)
         self._engine = engine
-        self._check = check
+        self._network = network
+        self.queue_seconds = queue_seconds
         self.size = size
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._started = 0
+        self._busy_until: dict[int, float] = {}  # id(worker) -> its query's deadline, for Retry-After
         self._lock = threading.Lock()
         self._closed = False
+        self.isolated: bool | None = None  # whether the workers could cut themselves off (None: none started yet)
 
     def start(self) -> None:
         """Start every worker now rather than on first use (a server does, so its first answer is quick)."""
@@ -78,13 +109,7 @@ class QueryWorkers:
                 if self._closed or self._started >= self.size:
                     return
                 self._started += 1
-            try:
-                worker = _Worker(self._ntriples, self._engine, self._check)
-            except BaseException:
-                with self._lock:
-                    self._started -= 1
-                raise
-            self._idle.put(worker)
+            self._idle.put(self._new_worker())
 
     def run(
         self,
@@ -94,18 +119,18 @@ class QueryWorkers:
         *,
         timeout: float | None,
         max_rows: int | None,
+        trusted: bool = False,
+        allow_service: bool = False,
     ) -> QueryResult:
-        """Run the query in a worker; QueryTimeoutError once `timeout` seconds have passed (waiting included)."""
+        """Run the query in a worker (screened there unless `trusted`); QueryTimeoutError once `timeout` seconds
+        have passed (waiting included), QueryBusyError when every worker stays busy past `queue_seconds`."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            worker = self._checkout(deadline)
-        except queue.Empty:
-            raise QueryTimeoutError(
-                f"{origin}: every query worker stayed busy for the whole time limit ({timeout:g} s); try again later"
-            ) from None
+        worker = self._checkout(deadline, origin, timeout)
         healthy = False
+        with self._lock:
+            self._busy_until[id(worker)] = math.inf if deadline is None else deadline
         try:
-            worker.connection.send((sparql, dict(bindings), origin, max_rows))
+            worker.connection.send(Request(sparql, dict(bindings), origin, max_rows, trusted, allow_service))
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not worker.connection.poll(remaining):
                 raise QueryTimeoutError(
@@ -115,8 +140,10 @@ class QueryWorkers:
             reply = worker.connection.recv()
             healthy = True
         except (EOFError, OSError):
-            raise QueryError(f"{origin}: the query worker stopped unexpectedly (out of memory?)") from None
+            raise QueryError(f"{origin}: the query worker stopped unexpectedly: {worker.death()}") from None
         finally:
+            with self._lock:
+                self._busy_until.pop(id(worker), None)
             if healthy and not self._closed:
                 self._idle.put(worker)
             else:
@@ -134,7 +161,17 @@ class QueryWorkers:
             except queue.Empty:
                 return
 
-    def _checkout(self, deadline: float | None) -> _Worker:
+    def _new_worker(self) -> _Worker:
+        try:
+            worker = _Worker(self._source, self._engine, self._network)
+        except BaseException:
+            with self._lock:
+                self._started -= 1
+            raise
+        self.isolated = worker.isolated
+        return worker
+
+    def _checkout(self, deadline: float | None, origin: str, timeout: float | None) -> _Worker:
         """An idle worker, a new one if the pool is not full, else the first one that becomes idle."""
         if self._closed:
             raise QueryError("the query workers have been closed")
@@ -147,41 +184,69 @@ class QueryWorkers:
             if start_one:
                 self._started += 1
         if start_one:
-            try:
-                return _Worker(self._ntriples, self._engine, self._check)
-            except BaseException:
-                with self._lock:
-                    self._started -= 1
-                raise
-        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-        return self._idle.get(timeout=remaining)
+            return self._new_worker()
+        now = time.monotonic()
+        waits = [None if deadline is None else max(0.0, deadline - now), self.queue_seconds]
+        wait = min((w for w in waits if w is not None), default=None)
+        try:
+            return self._idle.get(timeout=wait)
+        except queue.Empty:
+            pass
+        if self.queue_seconds is not None and (deadline is None or time.monotonic() < deadline):
+            with self._lock:
+                soonest = min(self._busy_until.values(), default=math.inf)
+            retry = soonest - time.monotonic() if soonest < math.inf else self.queue_seconds
+            raise QueryBusyError(
+                f"{origin}: every query worker is busy; try again in a few seconds",
+                retry_after=max(1, math.ceil(retry)),
+            )
+        raise QueryTimeoutError(
+            f"{origin}: every query worker stayed busy for the whole time limit ({timeout:g} s); try again later"
+        )
 
 
 class _Worker:
     """One worker process and the parent's end of its pipe."""
 
-    def __init__(self, ntriples: bytes, engine: str, check: bool) -> None:
+    def __init__(self, source: GraphSource, engine: str, network: bool) -> None:
         context = _context()
         self.connection, child_end = context.Pipe()
         self.process: BaseProcess = context.Process(
-            target=_serve, args=(child_end, engine, check), name="kg query worker", daemon=True
+            target=serve, args=(child_end, engine, network, WORKER_MEMORY_BYTES), name="kg query worker", daemon=True
         )
         self.process.start()
         child_end.close()
         try:
-            self.connection.send_bytes(ntriples)
+            self.connection.send(source)
             if not self.connection.poll(_STARTUP_SECONDS):
                 raise QueryError(f"a query worker did not load the graph within {_STARTUP_SECONDS:g} s")
             ready = self.connection.recv()
         except (EOFError, OSError):
             self.kill()
-            raise QueryError("a query worker stopped while loading the graph") from None
+            raise QueryError(f"a query worker stopped while loading the graph: {self.death()}") from None
         except BaseException:
             self.kill()
             raise
         if isinstance(ready, KGError):
             self.kill()
             raise ready
+        self.isolated = bool(ready[1])
+
+    def death(self) -> str:
+        """Why the process ended, in words: a signal (a crash, or the memory cap), or its exit code."""
+        self.process.join(timeout=5)
+        code = self.process.exitcode
+        if code is None:
+            return "it stopped answering"
+        if code >= 0:
+            return f"it exited with status {code}"
+        number = -code
+        name = signal.Signals(number).name if number in signal.valid_signals() else f"signal {number}"
+        if number == signal.SIGABRT:
+            return f"killed by {name}: an allocation failed at its memory cap ({WORKER_MEMORY_BYTES:,} bytes)"
+        if number == signal.SIGSEGV:
+            return f"killed by {name}: a crash in the engine (please report the query)"
+        return f"killed by {name}"
 
     def kill(self) -> None:
         if self.process.is_alive():
@@ -199,81 +264,6 @@ def _context() -> multiprocessing.context.ForkServerContext | multiprocessing.co
         context.set_forkserver_preload(["kg.limits"])
         return context
     return multiprocessing.get_context("spawn")
-
-
-# ---------------------------------------------------------------------- inside the worker process
-
-
-def _cap_memory(limit: int) -> None:
-    """Lower this process's data-segment limit to `limit` bytes (never above a hard limit already in force)."""
-    with contextlib.suppress(ValueError, OSError):  # a platform without RLIMIT_DATA keeps the time limit only
-        _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
-        resource.setrlimit(resource.RLIMIT_DATA, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
-
-
-def _serve(connection: Connection, engine: str, check: bool) -> None:
-    """The worker's loop: load the graph, then answer (sparql, bindings, origin, max_rows) requests until EOF."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the parent, which stops its workers itself
-    _cap_memory(WORKER_MEMORY_BYTES)
-    try:
-        data = connection.recv_bytes()
-        runner = _Runner(data, engine)
-    except EOFError:
-        return
-    except Exception as error:
-        connection.send(QueryError(f"the query worker could not load the graph: {error}"))
-        return
-    connection.send("ready")
-    while True:
-        try:
-            sparql, bindings, origin, max_rows = connection.recv()
-        except (EOFError, OSError):
-            return
-        try:
-            if check:
-                _check(sparql, origin)
-            result = runner.run(sparql, bindings, origin, max_rows)
-            reply: object = (
-                result.variables,
-                result.rows,
-                result.boolean,
-                None if result.graph is None else list(result.graph),
-            )
-        except KGError as error:
-            # QueryError and its subclasses pickle as they are; others may need constructor arguments pickle lacks
-            reply = error if isinstance(error, QueryError) else QueryError(str(error))
-        except Exception as error:  # whatever the engines raise must reach the caller as a one-line QueryError
-            reply = QueryError(f"{origin}: query failed: {error}")
-        connection.send(reply)
-
-
-@functools.lru_cache(maxsize=512)
-def _refusal(sparql: str, origin: str) -> QueryError | None:
-    try:
-        check_read_only(sparql, origin)
-    except QueryError as error:
-        return error
-    return None
-
-
-def _check(sparql: str, origin: str) -> None:
-    refusal = _refusal(sparql, origin)
-    if refusal is not None:
-        raise QueryError(str(refusal))
-
-
-class _Runner:
-    def __init__(self, data: bytes, engine: str) -> None:
-        self._engine = engine
-        self._oxigraph = OxigraphEngine.from_ntriples(data) if engine == "oxigraph" else None
-        self._graph = new_graph()
-        if engine == "rdflib" and data:
-            self._graph.parse(data=data, format="nt")
-
-    def run(self, sparql: str, bindings: Mapping[str, Node], origin: str, max_rows: int | None) -> QueryResult:
-        if self._oxigraph is not None:
-            return self._oxigraph.run(sparql, bindings, origin, max_rows=max_rows)
-        return run_with_rdflib(self._graph, sparql, bindings, origin, max_rows=max_rows)
 
 
 def _result_of(reply: object) -> QueryResult:

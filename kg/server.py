@@ -16,14 +16,14 @@ import anyio.to_thread
 from rdflib.term import Node
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kg.errors import InputError, KGError, QueryTimeoutError, ResultLimitError
+from kg.errors import InputError, KGError, QueryBusyError, QueryTimeoutError, ResultLimitError
 from kg.graph import KnowledgeGraph
-from kg.limits import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, QueryWorkers
+from kg.limits import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, QUEUE_SECONDS, QueryWorkers
 from kg.protocol import (
     FORMAT_PARAMETERS,
     GRAPH_FORMATS,
@@ -38,6 +38,7 @@ from kg.protocol import (
 )
 from kg.queries import StoredQuery, stored_queries
 from kg.remote import bind_values
+from kg.sandbox import network_isolation
 from kg.terms import PREFIXES
 
 __all__ = ["create_app", "serve"]
@@ -65,11 +66,12 @@ def create_app(
     workers: int = 2,
     max_request_bytes: int = 1_000_000,
     cors: bool = False,
+    queue_seconds: float | None = QUEUE_SECONDS,
 ) -> Starlette:
     """The endpoint over `graph` (asserted plus inferred triples); every query runs in one of `workers`
     processes, stopped after `timeout` seconds, and fails past `max_rows` rows (None: no limit).
     `cors` lets pages from any origin (YASGUI, say) query it from the browser."""
-    pool = graph.workers(inferred=True, size=workers, check=True)
+    pool = graph.workers(inferred=True, size=workers, queue_seconds=queue_seconds)
     queries = {query.name: query for query in stored_queries()}
     graph.labels  # noqa: B018 -- build the label index now, not under the first request
     endpoint = _Endpoint(graph, pool, queries, timeout, max_rows, max_request_bytes)
@@ -114,6 +116,7 @@ def serve(
     workers: int = 2,
     max_request_bytes: int = 1_000_000,
     cors: bool = False,
+    queue_seconds: float | None = QUEUE_SECONDS,
 ) -> None:
     """Serve the endpoint with uvicorn until interrupted; one log line per request on standard error."""
     import uvicorn
@@ -125,8 +128,15 @@ def serve(
     LOGGER.setLevel(logging.INFO)
     LOGGER.propagate = False
     app = create_app(
-        graph, timeout=timeout, max_rows=max_rows, workers=workers, max_request_bytes=max_request_bytes, cors=cors
+        graph,
+        timeout=timeout,
+        max_rows=max_rows,
+        workers=workers,
+        max_request_bytes=max_request_bytes,
+        cors=cors,
+        queue_seconds=queue_seconds,
     )
+    LOGGER.info("ad-hoc queries: %s", network_isolation())
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
 
 
@@ -238,11 +248,15 @@ class _Endpoint:
             raise HTTPProblemError(413, f"the request body is larger than {self.max_request_bytes} bytes")
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > self.max_request_bytes:
-                raise HTTPProblemError(413, f"the request body is larger than {self.max_request_bytes} bytes")
-            chunks.append(chunk)
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > self.max_request_bytes:
+                    raise HTTPProblemError(413, f"the request body is larger than {self.max_request_bytes} bytes")
+                chunks.append(chunk)
+        except ClientDisconnect:
+            # nobody is left to read an answer; 499 (nginx's "client closed request") tells the log what happened
+            raise HTTPProblemError(499, "the client disconnected before sending the whole request") from None
         return b"".join(chunks)
 
     async def _run(
@@ -252,6 +266,10 @@ class _Endpoint:
         run = functools.partial(self.pool.run, sparql, bindings, origin, timeout=self.timeout, max_rows=self.max_rows)
         try:
             result = await anyio.to_thread.run_sync(run)
+        except QueryBusyError as error:
+            busy = problem(503, str(error))
+            busy.headers["Retry-After"] = str(error.retry_after)
+            return busy
         except QueryTimeoutError as error:
             return problem(503, str(error))
         except ResultLimitError as error:

@@ -1,4 +1,5 @@
-"""Resource limits on the API: a cartesian product stops at the row or time limit, and memory stays bounded."""
+"""Resource limits: a cartesian product stops at the row or time limit, memory stays bounded, deep queries are
+refused before they reach a native stack, and stored queries have limits too (API and CLI)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 import pytest
 
 from kg import KnowledgeGraph, QueryError, QueryTimeoutError, ResultLimitError
-from kg.limits import DEFAULT_MAX_ROWS, WORKER_MEMORY_BYTES
+from kg.limits import DEFAULT_MAX_ROWS, STORED_MAX_ROWS, STORED_TIMEOUT, WORKER_MEMORY_BYTES
 
 #: Every triple with every triple with every triple: about 10^11 rows on the shipped graph.
 CARTESIAN = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -113,10 +114,10 @@ def test_the_memory_cap_stops_a_sort_of_a_cartesian_product() -> None:
     cap = 300_000_000
     program = (
         "import sys\nimport pyoxigraph\nfrom kg.graph import KnowledgeGraph\nfrom kg.export import canonical_ntriples\n"
-        "from kg.limits import _cap_memory\n"
+        "from kg.worker import cap_memory\n"
         "store = pyoxigraph.Store()\n"
         "store.bulk_load(canonical_ntriples(KnowledgeGraph.load().asserted), format=pyoxigraph.RdfFormat.N_TRIPLES)\n"
-        f"_cap_memory({cap})\nprint('ready', flush=True)\nlist(store.query(sys.argv[1]))\n"
+        f"cap_memory({cap})\nprint('ready', flush=True)\nlist(store.query(sys.argv[1]))\n"
     )
     process = subprocess.Popen(
         [sys.executable, "-c", program, SORTED], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
@@ -150,16 +151,146 @@ def _capped_workers() -> list[int]:
     return found
 
 
-def test_a_worker_that_runs_out_of_memory_is_a_query_error_and_is_replaced(shipped: KnowledgeGraph) -> None:
-    """What the caller sees when the cap stops a query: a QueryError, and the next query is answered."""
+@pytest.mark.parametrize(
+    ("signal_number", "explained"),
+    [(signal.SIGABRT, "killed by SIGABRT: an allocation failed at its memory cap"), (signal.SIGSEGV, "SIGSEGV")],
+)
+def test_a_worker_killed_by_a_signal_is_a_query_error_naming_it_and_is_replaced(
+    shipped: KnowledgeGraph, signal_number: int, explained: str
+) -> None:
+    """What the caller sees when the cap (SIGABRT) or a crash (SIGSEGV) ends a worker: a QueryError that says
+    which, not a guess, and the next query is answered."""
     shipped.query("ASK { ?s ?p ?o }", timeout=30)
 
-    def abort_soon() -> None:
+    def kill_soon() -> None:
         time.sleep(0.3)
         for pid in _capped_workers():
-            os.kill(pid, signal.SIGABRT)  # what the allocator does when an allocation fails at the cap
+            os.kill(pid, signal_number)
 
-    threading.Thread(target=abort_soon, daemon=True).start()
-    with pytest.raises(QueryError, match="stopped unexpectedly"):
-        shipped.query(COUNTED, timeout=10)
+    threading.Thread(target=kill_soon, daemon=True).start()
+    with pytest.raises(QueryError, match="stopped unexpectedly") as caught:
+        shipped.query(COUNTED, timeout=30)
+    assert explained in str(caught.value)
     assert shipped.query("ASK { entity:tingling ?p ?o }", timeout=30).boolean is True
+
+
+# ---------------------------------------------------------------------- deep and large queries
+
+#: Shapes that overflowed Oxigraph's stack (SIGSEGV) at 10,000 on a default 8 MB thread stack.
+DEEP = {
+    "a 10,000-term && chain": "SELECT * WHERE { ?s ?p ?o FILTER(" + " && ".join(["true"] * 10_000) + ") }",
+    "10,000 nested parentheses": "ASK { FILTER(" + "(" * 10_000 + "true" + ")" * 10_000 + ") }",
+    "10,000 nested groups": "SELECT * WHERE " + "{" * 10_000 + "?s ?p ?o" + "}" * 10_000,
+    "10,000 groups in a row": "SELECT * WHERE { " + " ".join(["{ ?s ?p ?o }"] * 10_000) + " }",
+    "a 10,000-pattern group": "SELECT * WHERE { " + " . ".join(f"?s{i} ?p ?o" for i in range(10_000)) + " }",
+    "10,000 UNIONs": "SELECT * WHERE { " + " UNION ".join(["{ ?s ?p ?o }"] * 10_000) + " }",
+    "10,000 negations": "ASK { FILTER(" + "!" * 10_000 + "true) }",
+    "a 10,000-item collection": "ASK { ?s ?p (" + " 1" * 10_000 + ") }",
+    "10,000 nested subqueries": "SELECT * WHERE " + "{ SELECT * WHERE " * 10_000 + "{ ?s ?p ?o }" + "}" * 10_000,
+}
+
+
+@pytest.mark.parametrize("what", sorted(DEEP))
+def test_deep_queries_are_refused_before_they_reach_the_engine(shipped: KnowledgeGraph, what: str) -> None:
+    for timeout in (60.0, None):
+        with pytest.raises(QueryError, match="the engine would run out of stack"):
+            shipped.query(DEEP[what], timeout=timeout)
+
+
+def test_long_flat_lists_are_not_deep(shipped: KnowledgeGraph) -> None:
+    """VALUES and IN lists are flat however long: the screen lets them through."""
+    values = " ".join(f"<http://example.org/item/{i}>" for i in range(20_000))
+    assert len(shipped.query(f"SELECT ?x WHERE {{ VALUES ?x {{ {values} }} }}", max_rows=None, timeout=60)) == 20_000
+    numbers = ", ".join(str(-i) for i in range(20_000))
+    assert shipped.query(f"ASK {{ FILTER(-19999 IN ({numbers})) }}", timeout=60).boolean is True
+
+
+def test_a_deep_query_does_not_crash_kg_sparql_without_a_time_limit() -> None:
+    """It was SIGSEGV (exit 139); now one line and exit 2."""
+    done = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "sparql", "--timeout", "0", DEEP["a 10,000-term && chain"]],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("kg: error: query: the query chains more than")
+    assert done.stderr.count("\n") == 1
+
+
+def test_a_two_megabyte_values_query_is_answered_or_stopped_at_the_limit(shipped: KnowledgeGraph) -> None:
+    """Screening, parsing and running all count against the limit (the screen runs in the worker, not here)."""
+    values = " ".join(f"<http://example.org/item/{i}>" for i in range(70_000))
+    sparql = f"SELECT ?x WHERE {{ VALUES ?x {{ {values} }} }}"
+    assert len(sparql) > 2_000_000
+    try:
+        answered = len(shipped.query(sparql, timeout=20, max_rows=None))
+    except QueryTimeoutError as error:
+        answered = str(error)
+    assert answered in (
+        70_000,
+        "query: stopped after 20 s (the time limit); narrow the query (fewer patterns, a LIMIT) or raise the limit",
+    )
+
+
+def test_kg_sparql_stops_at_its_time_limit_with_one_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "sparql", "--timeout", "1", COUNTED],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2
+    assert done.stderr == "kg: error: query stopped after 1 s (the time limit); narrow the query or raise --timeout\n"
+
+
+def test_the_one_shot_watchdog_stops_a_sort_at_its_memory_limit() -> None:
+    """The watchdog `kg sparql` and `kg query` run under, with the limit lowered to 300 MB so the test is quick."""
+    program = (
+        "import os, sys, pyoxigraph\nfrom kg.graph import KnowledgeGraph\nfrom kg.export import canonical_ntriples\n"
+        "from kg.sandbox import watchdog\n"
+        "store = pyoxigraph.Store()\n"
+        "store.bulk_load(canonical_ntriples(KnowledgeGraph.load().asserted), format=pyoxigraph.RdfFormat.N_TRIPLES)\n"
+        "def stop(reason):\n    print(reason, file=sys.stderr, flush=True)\n    os._exit(2)\n"
+        "with watchdog(None, 300_000_000, stop):\n    list(store.query(sys.argv[1]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program, SORTED], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert done.stderr.startswith("stopped at 300,000,000 bytes of memory (the memory limit)")
+
+
+# ---------------------------------------------------------------------- stored queries
+
+
+def test_stored_queries_have_default_limits(shipped: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kg.graph
+
+    assert (STORED_TIMEOUT, STORED_MAX_ROWS) == (120.0, 1_000_000)
+    monkeypatch.setattr(kg.graph, "STORED_MAX_ROWS", 2)
+    with pytest.raises(ResultLimitError, match="more than 2 rows"):
+        shipped.query("neuropathy-types")
+    assert len(shipped.query("neuropathy-types", max_rows=None)) == 4
+    monkeypatch.setattr(kg.graph, "STORED_TIMEOUT", 0.0)
+    with pytest.raises(QueryTimeoutError, match="stopped after 0 s"):
+        shipped.query("neuropathy-types", max_rows=None)
+    assert len(shipped.query("neuropathy-types", timeout=None, max_rows=None)) == 4
+
+
+def test_kg_query_limits_can_be_overridden() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "query", "neuropathy-types", "--max-rows", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2
+    assert "more than 2 rows" in done.stderr
+    assert done.stderr.count("\n") == 1
+    done = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "query", "neuropathy-types", "--max-rows", "0", "--timeout", "0"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0
+    assert "(4 rows)" in done.stdout

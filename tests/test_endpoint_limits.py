@@ -1,0 +1,114 @@
+"""The endpoint under load: slow queries do not starve other clients, and a client gone mid-body leaves no trace."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import serving
+
+from kg import KnowledgeGraph
+
+#: A query that only the time limit stops (about 10^11 rows counted).
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+@pytest.fixture(scope="module")
+def busy_server(shipped: KnowledgeGraph, tmp_path_factory: pytest.TempPathFactory) -> Iterator[serving.Server]:
+    """`kg serve` with two workers, a 60 s limit (slow queries stay slow for the whole test) and a 1 s queue."""
+    port = serving.free_port()
+    command = [sys.executable, "-m", "kg.cli", "serve", "--port", str(port), "--timeout", "60"]
+    command += ["--workers", "2", "--queue-seconds", "1"]
+    server = serving.start(command, port, tmp_path_factory.mktemp("busy") / "server.log", "/sparql")
+    yield server
+    server.stop()
+
+
+def test_a_third_client_is_answered_while_two_slow_queries_hold_both_workers(busy_server: serving.Server) -> None:
+    """It gets 503 with Retry-After after the queue wait (1 s here), not after the slow queries' 60 s limit."""
+    slow_answers: list[int] = []
+
+    def slow() -> None:
+        url = f"{busy_server.url}/sparql?" + urllib.parse.urlencode({"query": SLOW})
+        slow_answers.append(httpx.get(url, timeout=120).status_code)
+
+    slow_clients = [threading.Thread(target=slow, daemon=True) for _ in range(2)]
+    for client in slow_clients:
+        client.start()
+    _wait_until_both_workers_are_busy(busy_server)
+    third = httpx.get(f"{busy_server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=120)
+    assert all(client.is_alive() for client in slow_clients), "the slow queries ended before the third client"
+    assert third.status_code == 503, third.text
+    assert "every query worker is busy" in third.text
+    assert 1 <= int(third.headers["Retry-After"]) <= 60
+    for client in slow_clients:
+        client.join(timeout=180)
+    assert slow_answers == [503, 503]  # each stopped at its own time limit
+    after = httpx.get(f"{busy_server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=120)
+    assert after.json()["boolean"] is True
+
+
+def _wait_until_both_workers_are_busy(server: serving.Server) -> None:
+    """Until a probe is turned away: then both workers hold a slow query (a probe served meanwhile is fine)."""
+    for _ in range(60):
+        probe = httpx.get(f"{server.url}/sparql", params={"query": "ASK { }"}, timeout=120)
+        if probe.status_code == 503:
+            return
+    pytest.fail("the slow queries never occupied both workers")
+
+
+def test_a_client_that_disconnects_mid_body_leaves_no_traceback_and_no_500(busy_server: serving.Server) -> None:
+    for _ in range(5):
+        with socket.create_connection(("127.0.0.1", busy_server.port), timeout=10) as connection:
+            connection.sendall(
+                b"POST /sparql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/sparql-query\r\n"
+                b"Content-Length: 1000\r\n\r\nSELECT * WHERE {"
+            )
+    answer = httpx.get(f"{busy_server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=120)
+    assert answer.json()["boolean"] is True
+    log = busy_server.log_text()
+    assert "Traceback" not in log
+    assert " 500 " not in log
+    assert log.count("POST /sparql 499") == 5
+
+
+def test_the_endpoint_workers_are_sandboxed(busy_server: serving.Server) -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("seccomp is Linux only")
+    answer = httpx.get(f"{busy_server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=120)
+    assert answer.json()["boolean"] is True
+    assert _field(busy_server.process.pid, "Seccomp") == "0"  # the server itself keeps its sockets
+    workers = [pid for pid in _descendants(busy_server.process.pid) if _field(pid, "Seccomp") == "2"]
+    assert workers, "no worker of the server runs with a seccomp filter"
+
+
+def _descendants(root: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found: set[int] = set()
+    frontier = {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _field(pid: int, name: str) -> str:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{name}:"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
