@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import hashlib
+import html
 import re
 import urllib.error
 import urllib.parse
@@ -12,110 +13,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib.compare import to_canonical_graph
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.term import Node
 
 from kg.errors import InputError, ParameterError, QueryError, QueryTimeoutError
 from kg.progress import progress
 from kg.queries import StoredQuery, stored_query
-from kg.results import QueryResult
+from kg.results import QueryResult, read_results_json
+from kg.sparql_text import bind_values, sparql_term, with_prefixes
 from kg.store import new_graph
-from kg.terms import PREFIXES
+from kg.terms import PROJECT_NAMESPACE
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["PUSH_PROTOCOLS", "RemoteGraph", "bind_values", "sparql_term"]
+__all__ = ["PUSH_PROTOCOLS", "SKOLEM_NAMESPACE", "RemoteGraph", "bind_values", "sparql_term"]
 
 PUSH_PROTOCOLS = ("update", "graph-store")
+#: Where the IRIs that stand for blank nodes in pushed triples live.
+SKOLEM_NAMESPACE = PROJECT_NAMESPACE + ".well-known/genid/"
 
 _STORED_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _RESULTS_JSON = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
-_XSD_STRING = str(XSD.string)
-_LANGUAGE_TAG = re.compile(r"^[a-zA-Z]+(-[a-zA-Z0-9]+)*$")
-_IRI_FORBIDDEN = re.compile(r'[<>"{}|^`\\\x00-\x20]')
-_LITERAL_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
-
-
-def sparql_term(term: Node) -> str:
-    """An IRI or literal written as SPARQL syntax, every character that could end it escaped or refused."""
-    if isinstance(term, URIRef):
-        if _IRI_FORBIDDEN.search(str(term)):
-            raise ParameterError(f'{str(term)!r} is not a valid IRI (it contains a space or one of <>"{{}}|^`\\)')
-        return f"<{term}>"
-    if isinstance(term, Literal):
-        text = "".join(_LITERAL_ESCAPES.get(character, character) for character in str(term))
-        if term.language:
-            if not _LANGUAGE_TAG.match(term.language):
-                raise ParameterError(f"{term.language!r} is not a language tag")
-            return f'"{text}"@{term.language}'
-        if term.datatype is not None and str(term.datatype) != _XSD_STRING:
-            return f'"{text}"^^{sparql_term(URIRef(term.datatype))}'
-        return f'"{text}"'
-    raise ParameterError(f"cannot send {term!r} to a remote store: only IRIs and literals can be bound")
-
-
-# Tokens that may hide a '{' or the word WHERE: comments, strings, IRIs, variables and prefixed names.
-_SCANNER = re.compile(
-    r"""
-    (?P<skip>
-        \#[^\n]*
-      | \"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-      | '''(?:[^'\\]|\\.|'(?!''))*'''
-      | "(?:[^"\\\n]|\\.)*"
-      | '(?:[^'\\\n]|\\.)*'
-      | <[^<>"{}|^`\\\x00-\x20]*>
-      | [?$]\w+
-      | [A-Za-z_][\w.-]*:[\w.-]*
-    )
-  | (?P<where>\bWHERE\b)
-  | (?P<open>\{)
-  | (?P<close>\})
-    """,
-    re.VERBOSE | re.IGNORECASE,
-)
-
-
-def bind_values(sparql: str, bindings: Mapping[str, Node]) -> str:
-    """The query with `VALUES (?a ?b) { (term term) }` opening its WHERE group: values bound as RDF terms
-    for a server that has no other way to take them (SPARQL 1.1 Protocol has no parameters)."""
-    if not bindings:
-        return sparql
-    names = sorted(bindings)
-    row = " ".join(sparql_term(bindings[name]) for name in names)
-    block = f" VALUES ({' '.join('?' + name for name in names)}) {{ ({row}) }}"
-    position = _where_group(sparql)
-    return sparql[: position + 1] + block + sparql[position + 1 :]
-
-
-def _where_group(sparql: str) -> int:
-    """The offset of the '{' that opens the outer WHERE group."""
-    depth = 0
-    after_where = False
-    groups_seen = 0
-    construct = re.search(r"^\s*(?:(?:PREFIX|BASE)[^\n]*\n|#[^\n]*\n|\s)*CONSTRUCT\b", sparql, re.IGNORECASE)
-    for match in _SCANNER.finditer(sparql):
-        if match.group("where") and depth == 0:
-            after_where = True
-        elif match.group("open"):
-            if depth == 0:
-                groups_seen += 1
-                # CONSTRUCT { template } { pattern } may leave out WHERE: then the second group is the pattern
-                if after_where or not construct or groups_seen == 2:
-                    return match.start()
-            depth += 1
-        elif match.group("close"):
-            depth -= 1
-    raise QueryError("cannot bind parameters: the query has no WHERE group")
-
-
-def _with_prefixes(sparql: str) -> str:
-    """The project's prefixes declared in front, as the local engines predeclare them (only those not declared)."""
-    declared = {m.group(1) for m in re.finditer(r"\bPREFIX\s+([\w.-]*):", sparql, re.IGNORECASE)}
-    lines = [f"PREFIX {prefix}: <{iri}>" for prefix, iri in PREFIXES.items() if prefix not in declared]
-    return "\n".join([*lines, sparql]) if lines else sparql
 
 
 class RemoteGraph:
@@ -163,7 +84,7 @@ class RemoteGraph:
 
     def sparql(self, text: str, *, origin: str = "query") -> QueryResult:
         """Send SPARQL text to the endpoint (the project's prefixes predeclared) and read the answer."""
-        text = _with_prefixes(text)
+        text = with_prefixes(text)
         try:
             form = parseQuery(text)[1].name
         except Exception as error:
@@ -185,7 +106,7 @@ class RemoteGraph:
             graph = new_graph()
             graph.parse(data=body, format="nt")
             return QueryResult(variables=(), rows=(), graph=graph)
-        return _read_results_json(body, origin)
+        return read_results_json(body, origin, ask=form == "AskQuery")
 
     def _bind(self, stored: StoredQuery, params: Mapping[str, str]) -> dict[str, Node]:
         stored.check_arguments(dict(params))
@@ -233,15 +154,16 @@ class RemoteGraph:
         """Upload the asserted (and inferred) triples in chunks; returns how many triples were sent.
 
         Uses the Graph Store Protocol when `graph_store` is set, else SPARQL Update at `update_endpoint`.
-        `replace` first empties the target graph (the default graph unless `graph_iri`). Triples that share a
-        blank node always travel in the same chunk, so the server keeps them joined.
+        `replace` first empties the target graph (the default graph unless `graph_iri`). Blank nodes travel as
+        Skolem IRIs under SKOLEM_NAMESPACE, named after the triples around them: every store takes them (Virtuoso
+        refuses blank nodes in INSERT DATA), and pushing the same graph again adds nothing.
         """
         if self.graph_store is None and self.update_endpoint is None:
             raise InputError("push needs update_endpoint (SPARQL Update) or graph_store (Graph Store Protocol)")
         if graph_iri is not None:
             sparql_term(URIRef(graph_iri))  # refuses an IRI that cannot be written
         triples = graph.graph(inferred=inferred)
-        chunks = list(_chunks(triples, chunk_triples))
+        chunks = list(_chunks(triples, chunk_triples, skolemise=True))
         send = self._send_to_graph_store if self.graph_store is not None else self._send_update
         if replace and self.graph_store is None:
             target = f"GRAPH <{graph_iri}>" if graph_iri else "DEFAULT"
@@ -279,13 +201,24 @@ class RemoteGraph:
                 data: bytes = response.read()
                 return data
         except urllib.error.HTTPError as error:
-            detail = error.read().decode("utf-8", "replace").strip().splitlines()
-            reason = detail[0][:300] if detail else error.reason
+            reason = _store_reason(error.read(), error.headers.get("content-type", "")) or error.reason
             raise QueryError(f"{origin}: {url} answered {error.code}: {reason}") from None
         except TimeoutError:
             raise QueryTimeoutError(f"{origin}: {url} did not answer within {self.timeout:g} s") from None
         except urllib.error.URLError as error:
             raise InputError(f"{origin}: cannot reach {url}: {error.reason}") from None
+
+
+def _store_reason(body: bytes, content_type: str, limit: int = 400) -> str:
+    """The text of a store's error answer on one line, at most `limit` characters: HTML (Virtuoso) without its
+    markup, and without the copy of the request some stores append (Virtuoso's "SPARQL query:" echo)."""
+    text = body.decode("utf-8", "replace")
+    if "html" in content_type.lower() or re.match(r"\s*<(!doctype|html)", text, re.IGNORECASE):
+        text = re.sub(r"(?is)<(script|style|head)\b.*?</\1\s*>", " ", text)
+        text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    text = re.split(r"\n\s*SPARQL (?:query|update):", text, maxsplit=1)[0]
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _non_empty(name: str, value: str) -> Literal:
@@ -294,8 +227,8 @@ def _non_empty(name: str, value: str) -> Literal:
     return Literal(value)
 
 
-def _chunks(graph: Iterable[tuple[Node, Node, Node]], size: int) -> Iterator[tuple[bytes, int]]:
-    """N-Triples documents of about `size` triples each; triples linked through blank nodes stay together."""
+def _linked_groups(graph: Iterable[tuple[Node, Node, Node]]) -> list[list[tuple[Node, Node, Node]]]:
+    """The triples in a stable order, grouped so that triples linked through blank nodes share a group."""
     parent: dict[BNode, BNode] = {}
 
     def root(node: BNode) -> BNode:
@@ -312,8 +245,41 @@ def _chunks(graph: Iterable[tuple[Node, Node, Node]], size: int) -> Iterator[tup
     for index, triple in enumerate(triples):
         blank = next((term for term in (triple[0], triple[2]) if isinstance(term, BNode)), None)
         groups.setdefault(index if blank is None else root(blank), []).append(triple)
+    return list(groups.values())
+
+
+def _skolemised(group: list[tuple[Node, Node, Node]]) -> list[tuple[Node, Node, Node]]:
+    """The group with each blank node replaced by a Skolem IRI (RDF 1.1 §3.5) named after the group's canonical
+    form: the same triples give the same IRIs on every push, so pushing again adds nothing, and stores that refuse
+    blank nodes in INSERT DATA (Virtuoso) take them."""
+    if not any(isinstance(term, BNode) for triple in group for term in triple):
+        return group
+    linked = new_graph()
+    for triple in group:
+        linked.add(triple)
+    canonical = sorted(to_canonical_graph(linked), key=lambda triple: tuple(term.n3() for term in triple))
+    # canonical labels are unique within the group only: the IRI also carries a digest of the whole group
+    group_digest = hashlib.sha256("\n".join(" ".join(t.n3() for t in triple) for triple in canonical).encode())
+
+    def skolem(term: Node) -> Node:
+        if not isinstance(term, BNode):
+            return term
+        digest = group_digest.copy()
+        digest.update(str(term).encode())
+        return URIRef(SKOLEM_NAMESPACE + digest.hexdigest()[:32])
+
+    return [(skolem(subject), predicate, skolem(value)) for subject, predicate, value in canonical]
+
+
+def _chunks(
+    graph: Iterable[tuple[Node, Node, Node]], size: int, *, skolemise: bool = False
+) -> Iterator[tuple[bytes, int]]:
+    """N-Triples documents of about `size` triples each; triples linked through blank nodes stay together
+    (or, with `skolemise`, have their blank nodes replaced by stable IRIs)."""
     chunk = new_graph()
-    for group in groups.values():
+    for group in _linked_groups(graph):
+        if skolemise:
+            group = _skolemised(group)
         if len(chunk) and len(chunk) + len(group) > size:
             yield chunk.serialize(format="nt", encoding="utf-8"), len(chunk)
             chunk = new_graph()
@@ -321,35 +287,3 @@ def _chunks(graph: Iterable[tuple[Node, Node, Node]], size: int) -> Iterator[tup
             chunk.add(triple)
     if len(chunk):
         yield chunk.serialize(format="nt", encoding="utf-8"), len(chunk)
-
-
-def _read_results_json(body: bytes, origin: str) -> QueryResult:
-    try:
-        document = json.loads(body)
-        if "boolean" in document:
-            return QueryResult(variables=(), rows=(), boolean=bool(document["boolean"]))
-        variables = tuple(document["head"]["vars"])
-        rows = tuple(
-            tuple(_term(binding[name]) if name in binding else None for name in variables)
-            for binding in document["results"]["bindings"]
-        )
-    except (ValueError, KeyError, TypeError) as error:
-        raise QueryError(f"{origin}: the endpoint's answer is not SPARQL JSON results: {error}") from None
-    return QueryResult(variables=variables, rows=rows)
-
-
-def _term(value: Mapping[str, str]) -> Node:
-    kind = value["type"]
-    if kind == "uri":
-        return URIRef(value["value"])
-    if kind == "bnode":
-        return BNode(value["value"])
-    if kind in ("literal", "typed-literal"):
-        language = value.get("xml:lang")
-        datatype = value.get("datatype")
-        if language:
-            return Literal(value["value"], lang=language)
-        if datatype and datatype != _XSD_STRING:
-            return Literal(value["value"], datatype=URIRef(datatype))
-        return Literal(value["value"])
-    raise QueryError(f"unknown term type {kind!r} in SPARQL JSON results")

@@ -1,4 +1,4 @@
-"""Query results in the W3C SPARQL 1.1 result formats (JSON, XML, CSV, TSV) and as a plain-text table."""
+"""Query results in the W3C SPARQL 1.1 result formats (JSON, XML, CSV, TSV; JSON read too) and as a text table."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import XSD
 from rdflib.term import Node
 
-__all__ = ["RESULT_FORMATS", "QueryResult", "format_table"]
+from kg.errors import QueryError
+
+__all__ = ["RESULT_FORMATS", "QueryResult", "format_table", "read_results_json"]
 
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
 
@@ -169,3 +172,50 @@ def _xml_term(term: Node) -> str:
     if term.datatype:
         return f"<literal datatype={quoteattr(str(term.datatype))}>{escape(str(term))}</literal>"
     return f"<literal>{escape(str(term))}</literal>"
+
+
+def read_results_json(body: bytes, origin: str, *, ask: bool = False) -> QueryResult:
+    """A result read from the SPARQL 1.1 Query Results JSON Format, as a remote store sends it. Virtuoso's ways
+    are read as the standard's, so the same query gives the same answer anywhere: booleans written 1 and 0 read as
+    true and false, and the answer to an ASK (`ask`) sent as a one-cell table reads as the boolean it holds."""
+    try:
+        document = json.loads(body)
+        if "boolean" in document:
+            return QueryResult(variables=(), rows=(), boolean=bool(document["boolean"]))
+        variables = tuple(document["head"]["vars"])
+        rows = tuple(
+            tuple(_read_term(binding[name], origin) if name in binding else None for name in variables)
+            for binding in document["results"]["bindings"]
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise QueryError(f"{origin}: the endpoint's answer is not SPARQL JSON results: {error}") from None
+    if ask:
+        cells = [cell for row in rows for cell in row]
+        if len(cells) != 1 or not isinstance(cells[0], Literal):
+            raise QueryError(f"{origin}: the endpoint answered an ASK with {len(rows)} rows instead of a boolean")
+        return QueryResult(variables=(), rows=(), boolean=str(cells[0]) in ("1", "true"))
+    return QueryResult(variables=variables, rows=rows)
+
+
+_XSD_STRING = str(XSD.string)
+_XSD_BOOLEAN = str(XSD.boolean)
+_BOOLEAN_SPELLINGS = {"1": "true", "0": "false", "true": "true", "false": "false"}
+
+
+def _read_term(value: Mapping[str, str], origin: str) -> Node:
+    kind = value["type"]
+    if kind == "uri":
+        return URIRef(value["value"])
+    if kind == "bnode":
+        return BNode(value["value"])
+    if kind in ("literal", "typed-literal"):
+        language = value.get("xml:lang")
+        datatype = value.get("datatype")
+        if language:
+            return Literal(value["value"], lang=language)
+        if datatype == _XSD_BOOLEAN:
+            return Literal(_BOOLEAN_SPELLINGS.get(value["value"].strip(), value["value"]), datatype=XSD.boolean)
+        if datatype and datatype != _XSD_STRING:
+            return Literal(value["value"], datatype=URIRef(datatype))
+        return Literal(value["value"])
+    raise QueryError(f"{origin}: unknown term type {kind!r} in SPARQL JSON results")
