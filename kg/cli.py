@@ -22,7 +22,7 @@ from kg.limits import DEFAULT, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, Default
 from kg.mappings import MAPPING_FORMATS, export_mapping_set, read_mapping_set
 from kg.packaged import mapping_file
 from kg.progress import is_terminal, stage
-from kg.queries import stored_queries, stored_query
+from kg.queries import queries_reference, stored_queries, stored_query
 from kg.reason import FAST_THRESHOLD as REASONING_THRESHOLD
 from kg.reason import REASONERS
 from kg.results import RESULT_FORMATS, QueryResult
@@ -137,6 +137,9 @@ def _parse_params(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def _cmd_queries(args: argparse.Namespace) -> int:
+    if args.format == "markdown":
+        sys.stdout.write(queries_reference())
+        return 0
     for query in stored_queries():
         print(f"{query.name}: {query.title}")
         print(f"    {query.description}")
@@ -388,7 +391,10 @@ def _build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--endpoint", metavar="URL", help="run on this SPARQL 1.1 endpoint instead of locally")
         sub.add_argument("--graph", metavar="IRI", help="with --endpoint: query this named graph as the default")
 
-    command("queries", _cmd_queries, "list the stored queries with their parameters", "kg queries")
+    sub = command("queries", _cmd_queries, "list the stored queries with their parameters", "kg queries")
+    sub.add_argument(
+        "--format", choices=("text", "markdown"), default="text", help="markdown: docs/queries.md (default: text)"
+    )
 
     sub = command(
         "query",
