@@ -107,6 +107,8 @@ def _shorten(iri: str) -> str:
 def _print_result(result: QueryResult, output_format: str, require_rows: bool) -> int:
     if result.graph is not None:
         sys.stdout.write(canonical_turtle(result.graph).decode("utf-8"))
+        if not len(result.graph):
+            print("kg: the query returned no triples", file=sys.stderr)
         return 0
     if output_format == "table":
         iris = {str(term) for row in result.rows for term in row if term is not None}

@@ -244,3 +244,10 @@ def test_a_run_with_the_store_built_says_nothing_about_building(capsys: pytest.C
     run(capsys, "query", "neuropathy-types", "--format", "csv")  # builds it if no test has yet
     code, _, err = run(capsys, "query", "neuropathy-types", "--format", "csv")
     assert (code, err) == (0, "")
+
+
+def test_an_empty_construct_says_so_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "sparql", "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o . FILTER(false) }")
+    assert code == 0
+    assert out.strip() == ""  # an empty graph in Turtle
+    assert err.splitlines() == ["kg: the query returned no triples"]
