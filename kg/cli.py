@@ -32,7 +32,7 @@ from kg.limits import (
 from kg.mappings import read_mapping_set
 from kg.packaged import mapping_file
 from kg.progress import is_terminal, stage
-from kg.queries import stored_queries, stored_query
+from kg.queries import queries_reference, stored_queries, stored_query
 from kg.reason import FAST_THRESHOLD as REASONING_THRESHOLD
 from kg.reason import REASONERS
 from kg.results import RESULT_FORMATS, QueryResult
@@ -119,6 +119,8 @@ def _shorten(iri: str) -> str:
 def _print_result(result: QueryResult, output_format: str, require_rows: bool) -> int:
     if result.graph is not None:
         sys.stdout.write(canonical_turtle(result.graph).decode("utf-8"))
+        if not len(result.graph):
+            print("kg: the query returned no triples", file=sys.stderr)
         return 0
     if output_format == "table":
         iris = {str(term) for row in result.rows for term in row if term is not None}
@@ -149,6 +151,9 @@ def _parse_params(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def _cmd_queries(args: argparse.Namespace) -> int:
+    if args.format == "markdown":
+        sys.stdout.write(queries_reference())
+        return 0
     for query in stored_queries():
         print(f"{query.name}: {query.title}")
         print(f"    {query.description}")
@@ -455,7 +460,10 @@ def _build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--endpoint", metavar="URL", help="run on this SPARQL 1.1 endpoint instead of locally")
         sub.add_argument("--graph", metavar="IRI", help="with --endpoint: query this named graph as the default")
 
-    command("queries", _cmd_queries, "list the stored queries with their parameters", "kg queries")
+    sub = command("queries", _cmd_queries, "list the stored queries with their parameters", "kg queries")
+    sub.add_argument(
+        "--format", choices=("text", "markdown"), default="text", help="markdown: docs/queries.md (default: text)"
+    )
 
     sub = command(
         "query",

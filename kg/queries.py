@@ -9,7 +9,7 @@ from importlib.resources.abc import Traversable
 from kg.errors import DataFileError, ParameterError, UnknownQueryError
 from kg.packaged import query_files
 
-__all__ = ["Parameter", "StoredQuery", "parse_stored_query", "stored_queries", "stored_query"]
+__all__ = ["Parameter", "StoredQuery", "parse_stored_query", "queries_reference", "stored_queries", "stored_query"]
 
 _HEADER_LINE = re.compile(
     r"^#\s?(?P<key>[a-z]+)(?:\s+(?P<name>[a-z][a-z0-9_]*))?(?:\s+\((?P<kind>[a-z]+)\))?:\s*(?P<value>.*)$"
@@ -127,3 +127,42 @@ def stored_query(name: str) -> StoredQuery:
     close = difflib.get_close_matches(name, queries, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise UnknownQueryError(f"no stored query named {name!r}{hint} ('kg queries' lists them)")
+
+
+def queries_reference() -> str:
+    """docs/queries.md, generated from the stored queries' headers so that the list cannot drift from queries/."""
+    queries = stored_queries()
+    lines = [
+        "# Stored queries",
+        "",
+        "<!-- Generated from the headers of queries/*.rq by `kg queries --format markdown > docs/queries.md`;",
+        "     tests/test_readme.py fails when this file is out of date. Edit the .rq headers, not this file. -->",
+        "",
+        "Each file in `queries/` answers one question and opens with a comment header (`# title:`,",
+        "`# description:`, `# param NAME:` and `# example NAME:` lines) that `kg queries` reads. Parameters are bound",
+        "as RDF terms, never pasted into the query text; a value may be a label or synonym (case-insensitive), a CURIE",
+        "(`entity:fish`) or a full IRI. An unknown value is an error naming the labels it was likely meant to be.",
+        "Queries run on Oxigraph over the asserted plus inferred triples (`--asserted-only` leaves the inferred out).",
+        "",
+        "| name | parameters | question |",
+        "|---|---|---|",
+    ]
+    for query in queries:
+        names = ", ".join(f"`{parameter.name}`" for parameter in query.parameters) or "–"
+        lines.append(f"| [`{query.name}`](#{query.name}) | {names} | {query.title} |")
+    for query in queries:
+        lines += ["", f"## {query.name}", "", f"**{query.title}.** {query.description}", ""]
+        for parameter in query.parameters:
+            example = f" (example: {parameter.example})" if parameter.example else ""
+            lines.append(f"- `{parameter.name}` ({parameter.kind}): {parameter.description}{example}")
+        if query.parameters:
+            lines.append("")
+        command = f"kg query {query.name}" + "".join(
+            f' --param {parameter.name}="{parameter.example}"' for parameter in query.parameters
+        )
+        if all(parameter.example for parameter in query.parameters):
+            lines += ["```bash", command, "```"]
+        else:
+            lines.append(f"`{command}`")
+        lines += ["", f"Source: [queries/{query.name}.rq](../queries/{query.name}.rq)"]
+    return "\n".join(lines) + "\n"

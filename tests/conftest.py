@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import serving  # tests/serving.py: starting real servers on loopback
 
-from kg import KnowledgeGraph
+from kg import KnowledgeGraph, ValidationReport
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -37,6 +37,12 @@ def shipped() -> KnowledgeGraph:
     graph = KnowledgeGraph.load()
     graph.reason()
     return graph
+
+
+@pytest.fixture(scope="session")
+def shipped_validation(shipped: KnowledgeGraph) -> ValidationReport:
+    """The shipped graph's SHACL report (pyshacl, seconds), computed once for the tests that read it."""
+    return shipped.validate()
 
 
 @pytest.fixture(scope="session")

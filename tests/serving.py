@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pytest
 
-#: The limits the test server runs with: short enough that the endless-query test stays quick.
-TEST_TIMEOUT = 2.0
+#: The limits the test server runs with. The time limit includes waiting for a worker, so it must hold on a
+#: machine busy with other work (at 2 s, 50 concurrent clients on a loaded 2-core machine got 503s); the
+#: endless-query test waits for it once.
+TEST_TIMEOUT = 10.0
 TEST_MAX_ROWS = 1_000
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kg import KnowledgeGraph
+from kg import KnowledgeGraph, ValidationReport, cli
 from kg.cli import main
 
 
@@ -99,7 +99,16 @@ def test_describe(capsys: pytest.CaptureFixture[str]) -> None:
     assert "nerves of the wrist" in out
 
 
-def test_validate_shipped_graph_conforms(capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_shipped_graph_conforms(
+    capsys: pytest.CaptureFixture[str],
+    shipped: KnowledgeGraph,
+    shipped_validation: ValidationReport,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The shipped graph and its report are computed once per session (tests/test_validate.py checks the report);
+    # this test is about what the command prints and returns for it.
+    monkeypatch.setattr(cli, "_graph", lambda args: shipped)
+    monkeypatch.setattr(KnowledgeGraph, "validate", lambda graph, method="auto": shipped_validation)
     code, out, _ = run(capsys, "validate")
     assert code == 0
     assert "Conforms" in out
@@ -235,3 +244,10 @@ def test_a_run_with_the_store_built_says_nothing_about_building(capsys: pytest.C
     run(capsys, "query", "neuropathy-types", "--format", "csv")  # builds it if no test has yet
     code, _, err = run(capsys, "query", "neuropathy-types", "--format", "csv")
     assert (code, err) == (0, "")
+
+
+def test_an_empty_construct_says_so_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "sparql", "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o . FILTER(false) }")
+    assert code == 0
+    assert out.strip() == ""  # an empty graph in Turtle
+    assert err.splitlines() == ["kg: the query returned no triples"]

@@ -90,10 +90,12 @@ def test_endless_query_is_cut_at_the_time_limit_while_others_are_answered(kg_ser
 
     assert outcome["status"] == 503
     assert f"stopped after {TEST_TIMEOUT:g} s (the time limit)" in str(outcome["text"])
-    assert TEST_TIMEOUT <= float(str(outcome["seconds"])) < TEST_TIMEOUT + 3
+    # Cut by the server's limit, not by the client's 60 s (slack for a busy machine).
+    assert TEST_TIMEOUT <= float(str(outcome["seconds"])) < TEST_TIMEOUT + 30
     assert len(others) >= 5
     assert all(status == 200 for status, _ in others)
-    assert max(seconds for _, seconds in others) < 1.0  # the other worker kept answering
+    # The other worker kept answering: with both workers held, each would wait for the endless query's limit.
+    assert max(seconds for _, seconds in others) < TEST_TIMEOUT / 2
     again = httpx.get(f"{kg_server.url}/sparql", params={"query": "ASK {}"})
     assert again.status_code == 200
 
@@ -105,10 +107,11 @@ def test_api_time_limit_stops_an_endless_query(shipped: KnowledgeGraph) -> None:
     started = time.monotonic()
     with pytest.raises(QueryTimeoutError, match=r"stopped after 0\.5 s \(the time limit\)"):
         shipped.query(ENDLESS, timeout=0.5)
-    assert time.monotonic() - started < 3
-    answer = shipped.query(NEUROPATHY_TYPES, timeout=5)  # a fresh worker took the killed one's place
+    assert time.monotonic() - started < 60  # the endless query never ends by itself; slack for a busy machine
+    # A fresh worker took the killed one's place (starting one may take seconds on a busy machine).
+    answer = shipped.query(NEUROPATHY_TYPES, timeout=60)
     assert len(answer.rows) >= 2
-    stored = shipped.query("symptoms", condition="peripheral neuropathy", timeout=5)
+    stored = shipped.query("symptoms", condition="peripheral neuropathy", timeout=60)
     assert stored.rows == shipped.query("symptoms", condition="peripheral neuropathy").rows
 
 

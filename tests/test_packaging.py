@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import sysconfig
@@ -44,7 +45,8 @@ def test_installed_wheel_runs_kg_from_a_temporary_directory(wheel: Path, tmp_pat
     """A fresh venv gets the wheel installed by pip without dependencies; those are borrowed from this
     environment through a .pth line (which, unlike a site directory, runs no editable-install hooks)."""
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # No pip inside the venv (ensurepip costs seconds): this environment's pip installs into it with --python.
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
     site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
@@ -52,8 +54,9 @@ def test_installed_wheel_runs_kg_from_a_temporary_directory(wheel: Path, tmp_pat
         capture_output=True,
         text=True,
     ).stdout.strip()
+    install = ["install", "--quiet", "--no-deps", "--no-index", str(wheel)]
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+        [sys.executable, "-m", "pip", "--python", str(python), *install],
         check=True,
         capture_output=True,
     )
@@ -65,7 +68,8 @@ def test_installed_wheel_runs_kg_from_a_temporary_directory(wheel: Path, tmp_pat
         cwd=work,
         capture_output=True,
         text=True,
-        env={"KG_CACHE_DIR": str(tmp_path / "cache"), "HOME": str(tmp_path)},
+        # The session's store: the installed package ships the same files, so it has the same snapshot key.
+        env={"KG_CACHE_DIR": os.environ["KG_CACHE_DIR"], "HOME": str(tmp_path)},
     )
     assert run.returncode == 0, run.stderr
     assert "carpal tunnel syndrome" in run.stdout

@@ -43,9 +43,17 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+#: Playwright's limits for one action or expectation (default 30 s and 5 s): a busy machine may need longer to
+#: start a worker or lay out a page; a page that never shows what is expected still fails, only later.
+BUSY_MACHINE_MS = 120_000
+
+
 @pytest.fixture
 def page(browser: Browser, kg_server: Server) -> Iterator[Page]:
     context = browser.new_context(base_url=kg_server.url, viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(BUSY_MACHINE_MS)
+    context.set_default_navigation_timeout(BUSY_MACHINE_MS)
+    expect.set_options(timeout=BUSY_MACHINE_MS)
     opened = context.new_page()
     yield opened
     context.close()
