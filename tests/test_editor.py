@@ -3,6 +3,7 @@ ready-to-run tab per stored query, the project's prefixes declared, results show
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -65,7 +66,8 @@ def test_the_listing_offers_each_query_ready_to_run_elsewhere(kg_server: Server,
     """`runnable` is plain SPARQL (prefixes declared, examples bound): it gives the stored query's rows anywhere."""
     listing = {entry["name"]: entry for entry in httpx.get(f"{kg_server.url}/queries", timeout=60).json()}
     runnable = listing["dietary-sources"]["runnable"]
-    assert runnable.startswith("PREFIX ")
+    assert "VALUES (?nutrient) { (<https://w3id.org/neuropathy-kg/entity/vitamin-b12>) }" in runnable
+    assert set(re.findall(r"\b(\w+):\w", runnable.split("WHERE", 1)[1])) <= set(re.findall(r"PREFIX (\w+):", runnable))
     answer = httpx.post(
         f"{kg_server.url}/sparql",
         data={"query": runnable},
