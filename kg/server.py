@@ -5,12 +5,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import re
 import socket
 import sys
-import time
 from collections.abc import AsyncIterator, Mapping
-from importlib.resources import files
 
 import anyio.to_thread
 from rdflib.term import Node
@@ -19,11 +16,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kg.errors import InputError, KGError, QueryBusyError, QueryTimeoutError, ResultLimitError
 from kg.graph import KnowledgeGraph
 from kg.limits import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, QUEUE_SECONDS, QueryWorkers
+from kg.pages import PAGE_ROUTES, AccessLog, runnable
 from kg.protocol import (
     FORMAT_PARAMETERS,
     GRAPH_FORMATS,
@@ -37,25 +34,11 @@ from kg.protocol import (
     service_description,
 )
 from kg.queries import StoredQuery, stored_queries
-from kg.remote import bind_values
 from kg.sandbox import network_isolation
-from kg.terms import PREFIXES
 
 __all__ = ["create_app", "serve"]
 
 LOGGER = logging.getLogger("kg.server")
-
-_STATIC = {
-    "app.js": "text/javascript; charset=utf-8",
-    "editor.css": "text/css; charset=utf-8",
-    "editor.js": "text/javascript; charset=utf-8",
-    "style.css": "text/css; charset=utf-8",
-}
-#: YASGUI's npm build (@zazuko/yasgui), shipped in the wheel so the editor page needs nothing from the network.
-_YASGUI = {
-    "yasgui.min.css": "text/css; charset=utf-8",
-    "yasgui.min.js": "text/javascript; charset=utf-8",
-}
 
 
 def create_app(
@@ -85,14 +68,10 @@ def create_app(
             pool.close()
 
     routes = [
-        Route("/", _editor, methods=["GET"]),
-        Route("/stored", _page, methods=["GET"]),
-        Route("/static/yasgui/{name}", _yasgui, methods=["GET"]),
-        Route("/static/{name}", _static, methods=["GET"]),
+        *PAGE_ROUTES,
         Route("/sparql", endpoint.sparql, methods=["GET", "POST"]),
         Route("/queries", endpoint.list_queries, methods=["GET"]),
         Route("/queries/{name}", endpoint.stored, methods=["GET"]),
-        Route("/prefixes", _prefixes, methods=["GET"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     if cors:
@@ -102,7 +81,7 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["Accept", "Content-Type"],
         )
-    app.add_middleware(_AccessLog)
+    app.add_middleware(AccessLog)
     return app
 
 
@@ -196,29 +175,11 @@ class _Endpoint:
                     for p in query.parameters
                 ],
                 "sparql": query.sparql,
-                "runnable": self._runnable(query),
+                "runnable": runnable(self.graph, query),
             }
             for query in self.queries.values()
         ]
         return JSONResponse(listing)
-
-    def _runnable(self, query: StoredQuery) -> str | None:
-        """The stored query as SPARQL any client can run as it is: the example values of its parameters bound in a
-        VALUES block (as `kg query --endpoint` sends them) and the project prefixes it uses declared."""
-        examples = {parameter.name: parameter.example for parameter in query.parameters}
-        if any(example is None for example in examples.values()):
-            return None
-        try:
-            bound = bind_values(query.sparql, self.graph.bindings(query, {k: v for k, v in examples.items() if v}))
-        except KGError:
-            return None
-        declared = {name.lower() for name in re.findall(r"\bPREFIX\s+([\w.-]*):", bound, re.IGNORECASE)}
-        used = [
-            prefix
-            for prefix in PREFIXES
-            if prefix not in declared and re.search(rf"(?<![\w-]){re.escape(prefix)}:", bound)
-        ]
-        return "".join(f"PREFIX {prefix}: <{PREFIXES[prefix]}>\n" for prefix in used) + bound
 
     async def stored(self, request: Request) -> Response:
         """GET /queries/NAME?param=value: a stored query, its parameters bound as RDF terms."""
@@ -288,63 +249,3 @@ class _Endpoint:
         endpoint = str(request.url.replace(query="", fragment="")).rstrip("?")
         triples = len(self.graph.graph(inferred=True))
         return service_description(endpoint, triples, request.headers.get("accept", "*/*"), requested_formats(request))
-
-
-async def _page(request: Request) -> Response:
-    html = files("kg").joinpath("static", "index.html").read_bytes()
-    return Response(html, media_type="text/html; charset=utf-8")
-
-
-async def _editor(request: Request) -> Response:
-    html = files("kg").joinpath("static", "editor.html").read_bytes()
-    return Response(html, media_type="text/html; charset=utf-8")
-
-
-async def _yasgui(request: Request) -> Response:
-    name = request.path_params["name"]
-    if name not in _YASGUI:
-        return problem(404, f"no file {name!r} in the YASGUI build")
-    data = files("kg").joinpath("static", "yasgui", name).read_bytes()
-    return Response(data, media_type=_YASGUI[name], headers={"Cache-Control": "max-age=86400"})
-
-
-async def _static(request: Request) -> Response:
-    name = request.path_params["name"]
-    if name not in _STATIC:
-        return problem(404, f"no static file {name!r}")
-    return Response(files("kg").joinpath("static", name).read_bytes(), media_type=_STATIC[name])
-
-
-async def _prefixes(request: Request) -> Response:
-    return JSONResponse(dict(PREFIXES))
-
-
-class _AccessLog:
-    """One log line per request: client, method, path and query (shortened), status, milliseconds."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
-            query = scope.get("query_string", b"").decode("latin-1")
-            target = scope["path"] + (f"?{query}" if query else "")
-            if len(target) > 200:
-                target = target[:199] + "…"
-            client = scope.get("client") or ("-", 0)
-            milliseconds = (time.perf_counter() - started) * 1000
-            LOGGER.info("%s %s %s %d %.1fms", client[0], scope["method"], target, status, milliseconds)
