@@ -150,7 +150,23 @@ class QueryWorkers:
                 worker.kill()
                 with self._lock:
                     self._started -= 1
+                if not self._closed:  # its replacement starts now, not under the next query
+                    threading.Thread(target=self._refill, name="kg worker refill", daemon=True).start()
         return _result_of(reply)
+
+    def _refill(self) -> None:
+        with self._lock:
+            if self._closed or self._started >= self.size:
+                return
+            self._started += 1
+        try:
+            worker = self._new_worker()
+        except Exception:  # the next query starts one itself, and reports why it cannot
+            return
+        if self._closed:
+            worker.kill()
+        else:
+            self._idle.put(worker)
 
     def close(self) -> None:
         """Stop every idle worker; busy ones stop when their query ends or the process exits."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import socket
 import sys
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,26 +15,54 @@ from pathlib import Path
 import httpx
 import pytest
 import serving
+import uvicorn
 
 from kg import KnowledgeGraph
+from kg.server import create_app
 
 #: A query that only the time limit stops (about 10^11 rows counted).
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
+class _Server:
+    """`kg serve`'s app over the session's graph, served by uvicorn on a thread: its log kept in `records`."""
+
+    def __init__(self, graph: KnowledgeGraph) -> None:
+        self.port = serving.free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.records: list[logging.LogRecord] = []
+        app = create_app(graph, timeout=15, workers=2, queue_seconds=1)
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="info"))
+
+    def log_text(self) -> str:
+        return "\n".join(record.getMessage() + ("\nTraceback" if record.exc_info else "") for record in self.records)
+
+
 @pytest.fixture(scope="module")
-def busy_server(shipped: KnowledgeGraph, tmp_path_factory: pytest.TempPathFactory) -> Iterator[serving.Server]:
-    """`kg serve` with two workers, a 60 s limit (slow queries stay slow for the whole test) and a 1 s queue."""
-    port = serving.free_port()
-    command = [sys.executable, "-m", "kg.cli", "serve", "--port", str(port), "--timeout", "60"]
-    command += ["--workers", "2", "--queue-seconds", "1"]
-    server = serving.start(command, port, tmp_path_factory.mktemp("busy") / "server.log", "/sparql")
+def busy_server(shipped: KnowledgeGraph) -> Iterator[_Server]:
+    """Two workers, a 15 s limit (slow queries outlast the test's probes) and a 1 s queue."""
+    server = _Server(shipped)
+    handler = logging.Handler()
+    handler.emit = server.records.append  # type: ignore[method-assign]
+    loggers = [logging.getLogger(name) for name in ("kg.server", "uvicorn.error", "uvicorn")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    logging.getLogger("kg.server").setLevel(logging.INFO)
+    thread = threading.Thread(target=server.server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not server.server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.server.started, "the endpoint did not start within 120 s"
     yield server
-    server.stop()
+    server.server.should_exit = True
+    thread.join(timeout=30)
+    for logger in loggers:
+        logger.removeHandler(handler)
 
 
-def test_a_third_client_is_answered_while_two_slow_queries_hold_both_workers(busy_server: serving.Server) -> None:
-    """It gets 503 with Retry-After after the queue wait (1 s here), not after the slow queries' 60 s limit."""
+def test_a_third_client_is_answered_while_two_slow_queries_hold_both_workers(busy_server: _Server) -> None:
+    """It gets 503 with Retry-After after the queue wait (1 s here), not after the slow queries' 15 s limit."""
     slow_answers: list[int] = []
 
     def slow() -> None:
@@ -46,7 +77,7 @@ def test_a_third_client_is_answered_while_two_slow_queries_hold_both_workers(bus
     assert all(client.is_alive() for client in slow_clients), "the slow queries ended before the third client"
     assert third.status_code == 503, third.text
     assert "every query worker is busy" in third.text
-    assert 1 <= int(third.headers["Retry-After"]) <= 60
+    assert 1 <= int(third.headers["Retry-After"]) <= 15
     for client in slow_clients:
         client.join(timeout=180)
     assert slow_answers == [503, 503]  # each stopped at its own time limit
@@ -54,7 +85,7 @@ def test_a_third_client_is_answered_while_two_slow_queries_hold_both_workers(bus
     assert after.json()["boolean"] is True
 
 
-def _wait_until_both_workers_are_busy(server: serving.Server) -> None:
+def _wait_until_both_workers_are_busy(server: _Server) -> None:
     """Until a probe is turned away: then both workers hold a slow query (a probe served meanwhile is fine)."""
     for _ in range(60):
         probe = httpx.get(f"{server.url}/sparql", params={"query": "ASK { }"}, timeout=120)
@@ -63,7 +94,7 @@ def _wait_until_both_workers_are_busy(server: serving.Server) -> None:
     pytest.fail("the slow queries never occupied both workers")
 
 
-def test_a_client_that_disconnects_mid_body_leaves_no_traceback_and_no_500(busy_server: serving.Server) -> None:
+def test_a_client_that_disconnects_mid_body_leaves_no_traceback_and_no_500(busy_server: _Server) -> None:
     for _ in range(5):
         with socket.create_connection(("127.0.0.1", busy_server.port), timeout=10) as connection:
             connection.sendall(
@@ -78,13 +109,13 @@ def test_a_client_that_disconnects_mid_body_leaves_no_traceback_and_no_500(busy_
     assert log.count("POST /sparql 499") == 5
 
 
-def test_the_endpoint_workers_are_sandboxed(busy_server: serving.Server) -> None:
+def test_the_endpoint_workers_are_sandboxed(busy_server: _Server) -> None:
     if not sys.platform.startswith("linux"):
         pytest.skip("seccomp is Linux only")
     answer = httpx.get(f"{busy_server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=120)
     assert answer.json()["boolean"] is True
-    assert _field(busy_server.process.pid, "Seccomp") == "0"  # the server itself keeps its sockets
-    workers = [pid for pid in _descendants(busy_server.process.pid) if _field(pid, "Seccomp") == "2"]
+    assert _field(os.getpid(), "Seccomp") == "0"  # the server itself keeps its sockets
+    workers = [pid for pid in _descendants(os.getpid()) if _field(pid, "Seccomp") == "2"]
     assert workers, "no worker of the server runs with a seccomp filter"
 
 
