@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from kg.errors import (
     DataFileError,
+    InconsistentDataError,
     InputError,
     KGError,
     NoResultsError,
@@ -69,6 +70,7 @@ __all__ = [
     "DEFAULT_MAX_ROWS",
     "DEFAULT_TIMEOUT",
     "DataFileError",
+    "InconsistentDataError",
     "InputError",
     "KGError",
     "KnowledgeGraph",
