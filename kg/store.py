@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -85,6 +86,8 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
             found.extend(inside)
         elif path.is_file():
             found.append(path)
+        elif path.exists():
+            raise InputError(f"{path}: is not a regular file or a folder (a FIFO, device or socket); give a file")
         else:
             raise InputError(f"{path}: no such file or folder")
     return found
@@ -120,7 +123,11 @@ def max_file_bytes() -> int:
 def _read(source: Path | Traversable, name: str, limit: int) -> bytes:
     """The file's bytes, refused before reading when it is over `limit`, so a huge file costs no memory."""
     try:
-        size = source.stat().st_size if isinstance(source, Path) else None
+        status = source.stat() if isinstance(source, Path) else None
+        if status is not None and not stat.S_ISREG(status.st_mode) and not stat.S_ISDIR(status.st_mode):
+            # a FIFO would block the read forever, /dev/zero (or a link to it) never end
+            raise DataFileError(name, "is not a regular file (a FIFO, device or socket)", fix="give a file")
+        size = None if status is None else status.st_size
         if size is not None and size > limit:
             raise DataFileError(
                 name,
