@@ -183,10 +183,13 @@ def write_folder(directory: Path, files: Mapping[str, bytes], *, ours: Callable[
     scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".new", dir=target.parent))
     try:
         for name, data in files.items():
-            with open(scratch / name, "xb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
+            try:
+                with open(scratch / name, "xb") as stream:
+                    stream.write(data)
+                    stream.flush()
+                    os.fsync(stream.fileno())
+            except OSError as error:  # name the file the user asked for, not the scratch copy
+                raise OSError(error.errno, error.strerror or str(error), str(directory / name)) from None
         os.chmod(scratch, mode)
         _fsync_folder(scratch)
         _swap_in(scratch, target)
