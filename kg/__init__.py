@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from kg.errors import (
     DataFileError,
+    InconsistentDataError,
     InputError,
     KGError,
     NoResultsError,
@@ -80,6 +81,7 @@ __all__ = [
     "STORED_MAX_ROWS",
     "STORED_TIMEOUT",
     "DataFileError",
+    "InconsistentDataError",
     "InputError",
     "KGError",
     "KnowledgeGraph",

@@ -398,7 +398,7 @@ def _cmd_release(args: argparse.Namespace) -> int:
 def _cmd_qc(args: argparse.Namespace) -> int:
     from kg.qc import qc_rules, run_qc
 
-    report = run_qc(_graph(args), qc_rules(args.rule))
+    report = run_qc(_graph(args), qc_rules(args.rule) if args.rule else None)
     sys.stdout.write(report.to_tsv() if args.format == "tsv" else report.to_table() + "\n")
     if not report.passed:
         raise ValidationFailedError(f"{len(report.errors)} QC error(s); each row's rule says how to fix it")

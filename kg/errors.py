@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "DataFileError",
+    "InconsistentDataError",
     "InputError",
     "KGError",
     "NoResultsError",
@@ -71,6 +72,12 @@ class ParameterError(QueryError):
 
 class ValidationFailedError(KGError):
     """The graph does not conform to the SHACL shapes."""
+
+    exit_code = 1
+
+
+class InconsistentDataError(KGError):
+    """The data contradicts itself (a member of owl:Nothing, two disjoint classes, …): reasoning cannot answer."""
 
     exit_code = 1
 

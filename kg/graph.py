@@ -20,6 +20,7 @@ from kg import reason as reasoning
 from kg.engine import ENGINES, OxigraphEngine, check_untrusted, run_with_rdflib
 from kg.errors import InputError, ParameterError
 from kg.export import canonical_ntriples, serialize
+from kg.integrity import IntegrityFinding, as_validation_results, check_graph, check_user_files, refuse_inconsistency
 from kg.limits import (
     DEFAULT,
     DEFAULT_MAX_ROWS,
@@ -38,7 +39,7 @@ from kg.sandbox import confined, on_big_stack
 from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH, Snapshot, read_inputs, snapshot_key
 from kg.store import expand_paths, new_graph, parse_into
 from kg.terms import NKG, PREFIXES
-from kg.validate import ValidationReport, validate
+from kg.validate import ValidationReport, sort_key, validate
 from kg.worker import GraphSource
 
 if TYPE_CHECKING:
@@ -88,6 +89,8 @@ class KnowledgeGraph:
         self._inferred: Graph | None = None
         self._union: Graph | None = None
         self._labels: LabelIndex | None = None
+        #: The user's files (not the packaged ones), so findings about their statements can name the file.
+        self.user_files: tuple[Path, ...] = ()
 
     @classmethod
     def load(
@@ -108,7 +111,9 @@ class KnowledgeGraph:
             graph += mappings_graph(metadata, rows)
             sources.append(f"package:{mapping_file().name}")
         sources.extend(str(path) for path in own)
-        return cls(graph, sources, engine=engine)
+        loaded = cls(graph, sources, engine=engine)
+        loaded.user_files = tuple(own)
+        return loaded
 
     @classmethod
     def open(
@@ -138,6 +143,7 @@ class KnowledgeGraph:
                     graph._snapshot = Snapshot.build(directory, key, asserted, closure)
             return graph
         graph = cls(new_graph(), [name for name, _data in inputs], engine=engine)
+        graph.user_files = tuple(own)
         graph._asserted = None
         graph._snapshot = snapshot
         return graph
@@ -170,9 +176,12 @@ class KnowledgeGraph:
             self._inferred = self._from_snapshot(INFERRED_GRAPH)
         if self._inferred is None:
             if cache:
-                self._inferred = reasoning.infer_cached(self.asserted, cache_dir, method)
+                inferred = reasoning.infer_cached(self.asserted, cache_dir, method)
             else:
-                self._inferred = reasoning.infer(self.asserted, method)
+                inferred = reasoning.infer(self.asserted, method)
+            # From a contradiction anything follows: say so rather than answer (snapshots are never built then).
+            refuse_inconsistency(check_graph(self.asserted, inferred, self.user_files))
+            self._inferred = inferred
             self._union = None
             self._engines.clear()
             self._close_workers()
@@ -201,7 +210,23 @@ class KnowledgeGraph:
         shapes = new_graph()
         for entry in shapes_files():
             parse_into(shapes, entry, label=f"kg/{entry.name}")
-        return validate(self.asserted, shapes, method)
+        report = validate(self.asserted, shapes, method)
+        # Only the user's files can redefine the project (the packaged graph is tested free of it), and a graph
+        # built in memory names no file: the checks, which need the reasoned graph, run when there are files.
+        findings = as_validation_results(self.integrity()) if self.user_files else ()
+        return ValidationReport(
+            report.conforms and not findings, tuple(sorted(report.results + findings, key=sort_key))
+        )
+
+    def integrity(self) -> list[IntegrityFinding]:
+        """Statements of the user's files that redefine the project's vocabulary or merge its entities, and
+        contradictions in the asserted and inferred graph, each with the file it came from (kg.integrity)."""
+        inferred = self._inferred
+        if inferred is None and self._snapshot is not None:
+            inferred = self._from_snapshot(INFERRED_GRAPH)
+        if inferred is None:
+            inferred = reasoning.infer_cached(self.asserted)
+        return check_user_files(self.user_files) + check_graph(self.asserted, inferred, self.user_files)
 
     # ------------------------------------------------------------------ queries
 

@@ -167,7 +167,7 @@ def write_folder(directory: Path, files: Mapping[str, bytes], *, ours: Callable[
     A folder holding anything for which `ours(name)` is false is refused rather than replaced (it is not a
     folder this function wrote). A symbolic link to a folder is kept and its target replaced.
     """
-    target = Path(os.path.realpath(directory)) if directory.is_symlink() else directory
+    target = Path(os.path.realpath(directory))  # "." or a link to a folder: swap the folder itself
     target.parent.mkdir(parents=True, exist_ok=True)
     _recover_folders(target)
     mode = _PLAIN_FOLDER_MODE & ~_current_umask()
@@ -183,10 +183,13 @@ def write_folder(directory: Path, files: Mapping[str, bytes], *, ours: Callable[
     scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".new", dir=target.parent))
     try:
         for name, data in files.items():
-            with open(scratch / name, "xb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
+            try:
+                with open(scratch / name, "xb") as stream:
+                    stream.write(data)
+                    stream.flush()
+                    os.fsync(stream.fileno())
+            except OSError as error:  # name the file the user asked for, not the scratch copy
+                raise OSError(error.errno, error.strerror or str(error), str(directory / name)) from None
         os.chmod(scratch, mode)
         _fsync_folder(scratch)
         _swap_in(scratch, target)

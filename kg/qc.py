@@ -139,7 +139,8 @@ def qc_rules(names: tuple[str, ...] | list[str] = ()) -> list[QCRule]:
 
 
 def run_qc(graph: KnowledgeGraph, rules: list[QCRule] | None = None) -> QCReport:
-    """Run each rule over the asserted triples (what the files say, not what the reasoner adds)."""
+    """Run each rule over the asserted triples (what the files say, not what the reasoner adds); without a
+    choice of rules, also report user files that redefine the project or contradict it (kg.integrity)."""
     chosen = qc_rules() if rules is None else rules
     findings: list[QCFinding] = []
     for rule in progress(chosen, label="quality rules"):
@@ -147,6 +148,10 @@ def run_qc(graph: KnowledgeGraph, rules: list[QCRule] | None = None) -> QCReport
         for row in result.rows:
             entity, prop, value = (_text(term) for term in row)
             findings.append(QCFinding(rule.level, rule.name, entity, prop, value))
+    if rules is None and graph.user_files:  # the packaged graph is tested free of these
+        for found in graph.integrity():
+            terms = (_text(found.entity), _text(found.property), f"{_text(found.value)} (in {found.file})")
+            findings.append(QCFinding("ERROR", f"integrity/{found.rule.name}", *terms))
     findings.sort(key=lambda f: (LEVELS.index(f.level), f.rule, f.entity, f.property, f.value))
     return QCReport(tuple(chosen), tuple(findings))
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from xml.parsers import expat
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.exceptions import ParserError
@@ -19,6 +17,7 @@ from kg.encoding import refuse_surrogates, uniform_text
 from kg.errors import DataFileError, InputError
 from kg.native import parse_line_based
 from kg.terms import PREFIXES, compact
+from kg.unsafe import NOT_IN_IRI, line_with, refuse_remote_contexts, refuse_unsafe_xml
 
 __all__ = ["DEFAULT_MAX_FILE_BYTES", "FORMAT_BY_SUFFIX", "expand_paths", "max_file_bytes", "new_graph", "parse_into"]
 
@@ -26,14 +25,6 @@ __all__ = ["DEFAULT_MAX_FILE_BYTES", "FORMAT_BY_SUFFIX", "expand_paths", "max_fi
 #: roughly a kilobyte a triple, so a much larger file would exhaust memory before it could be refused.
 DEFAULT_MAX_FILE_BYTES = 20_000_000
 
-#: Characters that entity references in one RDF/XML file may expand to: ten times the file, plus a megabyte.
-#: Ordinary files (Protégé writes `&owl;` for the OWL namespace) stay far below; "billion laughs" does not.
-_ENTITY_EXPANSION_FACTOR = 10
-_ENTITY_EXPANSION_ALLOWANCE = 1_000_000
-
-#: What an IRI may not contain (RFC 3987), and any Unicode space (a pasted no-break space; rdflib cannot read it back).
-_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]|\s')
-_ENTITY_REFERENCE = re.compile(rb"&([A-Za-z_:][-A-Za-z0-9._:]*);")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _PLAIN_BLANK_NODE = re.compile(r"[A-Za-z0-9_]([-A-Za-z0-9_.]*[-A-Za-z0-9_])?$")
 
@@ -78,20 +69,20 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
             inside = sorted(
                 p
                 for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in FORMAT_BY_SUFFIX and not _hidden(p, path)
+                if p.is_file()
+                and p.suffix.lower() in FORMAT_BY_SUFFIX
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
             if not inside:
                 raise InputError(f"{path}: folder holds no RDF files (looked for {', '.join(FORMAT_BY_SUFFIX)})")
             found.extend(inside)
         elif path.is_file():
             found.append(path)
+        elif path.exists():
+            raise InputError(f"{path}: is not a regular file or a folder (a FIFO, device or socket); give a file")
         else:
             raise InputError(f"{path}: no such file or folder")
     return found
-
-
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
 def _syntax_of(file_name: str, name: str) -> str:
@@ -108,10 +99,7 @@ def max_file_bytes() -> int:
     given = os.environ.get("KG_MAX_FILE_BYTES", "").strip()
     if not given:
         return DEFAULT_MAX_FILE_BYTES
-    try:
-        limit = int(given)
-    except ValueError:
-        limit = 0
+    limit = int(given) if given.isdigit() else 0
     if limit < 1:
         raise InputError(f"KG_MAX_FILE_BYTES={given!r} is not a positive whole number of bytes")
     return limit
@@ -120,7 +108,11 @@ def max_file_bytes() -> int:
 def _read(source: Path | Traversable, name: str, limit: int) -> bytes:
     """The file's bytes, refused before reading when it is over `limit`, so a huge file costs no memory."""
     try:
-        size = source.stat().st_size if isinstance(source, Path) else None
+        status = source.stat() if isinstance(source, Path) else None
+        if status is not None and not stat.S_ISREG(status.st_mode) and not stat.S_ISDIR(status.st_mode):
+            # a FIFO would block the read forever, /dev/zero (or a link to it) never end
+            raise DataFileError(name, "is not a regular file (a FIFO, device or socket)", fix="give a file")
+        size = None if status is None else status.st_size
         if size is not None and size > limit:
             raise DataFileError(
                 name,
@@ -154,9 +146,9 @@ def parse_into(
     text = uniform_text(text, syntax)
     try:
         if syntax == "json-ld":
-            _refuse_remote_contexts(name, text)
+            refuse_remote_contexts(name, text)
         if syntax == "xml":
-            _refuse_unsafe_xml(name, data)
+            refuse_unsafe_xml(name, data)
     except RecursionError:
         raise DataFileError(name, "nested too deeply to read (arrays, objects or entities)", fix="flatten it") from None
     # Into an empty graph the file is parsed in place (copying 100k triples costs a second); on any failure the
@@ -251,16 +243,16 @@ def _refuse_bad_terms(name: str, text: str, parsed: Graph) -> None:
     iris = {term for term in terms if isinstance(term, URIRef)}
     iris |= {term.datatype for term in terms if isinstance(term, Literal) and term.datatype is not None}
     for iri in iris:
-        if _NOT_IN_IRI.search(iri):
+        if NOT_IN_IRI.search(iri):
             fix = 'percent-encode spaces and the characters <>"{}|^`\\'
-            problems.append((_line_with(text, str(iri)) or 0, f"invalid IRI <{iri}>", fix))
+            problems.append((line_with(text, str(iri)) or 0, f"invalid IRI <{iri}>", fix))
         elif not _SCHEME.match(iri):
             fix = "write the IRI in full, starting with its scheme (https:, urn:, …)"
-            problems.append((_line_with(text, str(iri)) or 0, f"relative IRI <{iri}>", fix))
+            problems.append((line_with(text, str(iri)) or 0, f"relative IRI <{iri}>", fix))
     for term in terms:
         if isinstance(term, Literal) and term.ill_typed:
             datatype = compact(str(term.datatype)) or f"<{term.datatype}>"
-            line = _line_with(text, str(term))
+            line = line_with(text, str(term))
             # rdflib may have rewritten the lexical form (a bad boolean reads "false"); quote it only if it is there
             problem = f"{str(term)!r} is not a valid {datatype}" if line else f"a value is not a valid {datatype}"
             problems.append((line or 0, problem, "fix the value or its datatype"))
@@ -290,15 +282,6 @@ def _with_plain_blank_nodes(parsed: Graph) -> Graph:
     return relabelled
 
 
-def _line_with(text: str, fragment: str) -> int | None:
-    """The line where `fragment` (or, for an IRI written as a CURIE, its local part) first appears."""
-    position = text.find(fragment)
-    if position < 0:
-        local = fragment.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
-        position = text.find(local) if local else -1
-    return None if position < 0 else text.count("\n", 0, position) + 1
-
-
 def _line_of(error: Exception) -> int | None:
     for attribute in ("lines", "lineno", "line"):
         value = getattr(error, attribute, None)
@@ -314,141 +297,3 @@ def _line_of(error: Exception) -> int | None:
         if match:
             return int(match.group(1))
     return None
-
-
-def _refuse_remote_contexts(name: str, text: str) -> None:
-    """JSON-LD may name a context by URL; loading it would fetch from the network, so it is refused. An @id that
-    is no IRI is refused too: rdflib would drop its node without a word."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DataFileError(name, f"invalid JSON: {error.msg}", line=error.lineno) from None
-    for reference in _context_references(document):
-        raise DataFileError(
-            name,
-            f"JSON-LD context {reference!r} would be fetched from the network or disk",
-            line=_line_with(text, json.dumps(reference)[1:-1]),
-            fix="inline the context object in the file",
-        )
-    for iri in _json_ld_iris(document):
-        if _NOT_IN_IRI.search(iri):
-            # rdflib drops a node with such an @id without a word, losing its statements silently
-            raise DataFileError(
-                name,
-                f"invalid IRI {iri!r}",
-                line=_line_with(text, json.dumps(iri)[1:-1]),
-                fix='percent-encode spaces and the characters <>"{}|^`\\',
-            )
-
-
-def _json_ld_iris(node: object) -> Iterator[str]:
-    """The values of @id, @type, @vocab and @base: the places where JSON-LD holds IRIs as plain strings."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("@id", "@type", "@vocab", "@base"):
-                yield from (item for item in (value if isinstance(value, list) else [value]) if isinstance(item, str))
-            yield from _json_ld_iris(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _json_ld_iris(item)
-
-
-def _context_references(node: object) -> Iterator[str]:
-    """Contexts named by URL, anywhere: top level, embedded, scoped inside other contexts, or `@import`ed."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("@context", "@import"):
-                yield from (item for item in (value if isinstance(value, list) else [value]) if isinstance(item, str))
-            yield from _context_references(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _context_references(item)
-
-
-class _EndOfDoctypeError(Exception):
-    """Raised from an expat handler to stop reading once the document type declaration is over."""
-
-
-def _refuse_unsafe_xml(name: str, data: bytes) -> None:
-    """RDF/XML may declare entities: external ones would read files or URLs, nested ones can expand to gigabytes.
-
-    External entities, external DTDs and parameter entities are refused outright; internal entities (Protégé
-    writes them for namespaces) are allowed while all their references together stay within the budget.
-    """
-    parser = expat.ParserCreate()
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    declared: dict[str, tuple[str, int]] = {}
-
-    def refuse(problem: str, fix: str = "inline the text instead of referring to it") -> None:
-        raise DataFileError(name, problem, line=parser.CurrentLineNumber, fix=fix)
-
-    def on_doctype(_name: str, system_id: str | None, public_id: str | None, _internal: bool) -> None:
-        if system_id or public_id:
-            refuse(f"external DTD {system_id or public_id!r} refused: data files may not make kg read URLs or files")
-
-    def on_entity(
-        entity: str,
-        is_parameter: bool,
-        value: str | None,
-        _base: str | None,
-        system_id: str | None,
-        public_id: str | None,
-        _notation: str | None,
-    ) -> None:
-        if value is None:
-            where = system_id or public_id
-            refuse(f"external entity {entity!r} ({where}) refused: data files may not make kg read URLs or files")
-        if is_parameter:
-            refuse(f"parameter entity %{entity}; refused: RDF/XML has no use for them", fix="remove it")
-        declared[entity] = (value or "", parser.CurrentLineNumber)
-
-    def stop(*_ignored: object) -> None:
-        raise _EndOfDoctypeError
-
-    parser.StartDoctypeDeclHandler = on_doctype
-    parser.EntityDeclHandler = on_entity
-    parser.UnparsedEntityDeclHandler = lambda entity, _base, system_id, public_id, _notation: refuse(
-        f"unparsed entity {entity!r} ({system_id or public_id}) refused: data files may not refer to other files"
-    )
-    parser.EndDoctypeDeclHandler = stop
-    parser.StartElementHandler = stop
-    # A malformed document is left to the RDF/XML parser, which reports it with its line.
-    with contextlib.suppress(_EndOfDoctypeError, expat.ExpatError):
-        try:
-            parser.Parse(data, True)
-        except LookupError as error:  # an encoding Python does not know, named in the XML declaration
-            raise DataFileError(name, f"cannot parse: {error}", line=1, fix="declare encoding='UTF-8'") from None
-    if not declared:
-        return
-    budget = _ENTITY_EXPANSION_FACTOR * len(data) + _ENTITY_EXPANSION_ALLOWANCE
-    sizes: dict[str, int] = {}
-
-    def size_of(entity: str, seen: tuple[str, ...]) -> int:
-        if entity not in declared:
-            return len(entity) + 2
-        if entity in seen:
-            raise DataFileError(name, f"entity {entity!r} refers to itself", line=declared[entity][1])
-        if entity not in sizes:
-            value = declared[entity][0]
-            total = len(value)
-            for reference in re.finditer(r"&([A-Za-z_:][-A-Za-z0-9._:]*);", value):
-                total += size_of(reference.group(1), (*seen, entity)) - len(reference.group(0))
-                if total > budget:
-                    break
-            sizes[entity] = total
-        return sizes[entity]
-
-    expanded = 0
-    for reference in _ENTITY_REFERENCE.finditer(data):
-        entity = reference.group(1).decode("utf-8", "replace")
-        if entity in declared:
-            expanded += size_of(entity, ())
-        if expanded > budget:
-            line = data.count(b"\n", 0, reference.start()) + 1
-            raise DataFileError(
-                name,
-                f"entity references expand to more than {budget:,} characters (entity {entity!r}): "
-                "an entity expansion ('billion laughs') attack or a mistake",
-                line=line,
-                fix="write the text out instead of nesting entities",
-            )

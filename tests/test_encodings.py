@@ -3,6 +3,9 @@ accepted in every syntax, N-Triples and N-Quads read natively (linear in line le
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -172,3 +175,17 @@ def test_blank_nodes_of_two_files_stay_apart(tmp_path: Path) -> None:
     second = write(tmp_path, "second.nt", '_:b1 <http://example.org/p> "two" .\n')
     graph = KnowledgeGraph.load([first, second], packaged=False).asserted
     assert len(set(graph.subjects())) == 2
+
+
+def test_a_fifo_or_a_link_to_an_endless_device_is_refused_not_read(tmp_path: Path) -> None:
+    """Reading a FIFO without a writer blocks for ever, and /dev/zero never ends: both are refused unread."""
+    fifo = tmp_path / "pipe.ttl"
+    os.mkfifo(fifo)
+    endless = tmp_path / "zero.nt"
+    endless.symlink_to("/dev/zero")
+    program = "import sys; from kg.cli import main; sys.exit(main(sys.argv[1:]))"
+    for arguments in (["format", str(fifo)], ["format", str(endless)], ["stats", "--data", str(endless)]):
+        run = subprocess.run([sys.executable, "-c", program, *arguments], capture_output=True, timeout=120)
+        assert run.returncode == 2
+        assert "is not a regular file" in run.stderr.decode()
+        assert run.stderr.decode().count("\n") == 1

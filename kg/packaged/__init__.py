@@ -7,6 +7,7 @@ from importlib.resources.abc import Traversable
 
 __all__ = [
     "data_files",
+    "integrity_query_files",
     "mapping_file",
     "ontology_files",
     "qc_query_files",
@@ -55,6 +56,11 @@ def query_files() -> list[Traversable]:
 def qc_query_files() -> list[Traversable]:
     """The quality-control queries (queries/qc/), one rule per file."""
     return _sorted_files(_folder("queries") / "qc", (".rq",))
+
+
+def integrity_query_files() -> list[Traversable]:
+    """The rules for user data that redefines the project or contradicts itself (queries/integrity/)."""
+    return _sorted_files(_folder("queries") / "integrity", (".rq",))
 
 
 def source_document(relative_path: str) -> Traversable:

@@ -1,0 +1,256 @@
+"""User data that redefines the project or makes the graph inconsistent, found by rules (queries/integrity/*.rq)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from rdflib import BNode, Graph, URIRef
+from rdflib.namespace import OWL, RDF
+from rdflib.term import Node
+
+from kg.engine import OxigraphEngine
+from kg.errors import DataFileError, InconsistentDataError
+from kg.packaged import data_files, integrity_query_files, ontology_files
+from kg.store import new_graph, parse_into
+from kg.terms import compact
+from kg.validate import ValidationResult
+
+__all__ = [
+    "IntegrityFinding",
+    "IntegrityRule",
+    "as_validation_results",
+    "check_graph",
+    "check_user_files",
+    "integrity_rules",
+    "refuse_inconsistency",
+]
+
+_HEADER_LINE = re.compile(r"^#\s?(?P<key>[a-z]+):\s*(?P<value>.*)$")
+_SCOPES = ("user", "graph")
+#: Where a finding comes from when no user file holds or mentions it.
+PACKAGED = "the packaged ontology and data"
+
+
+@dataclass(frozen=True)
+class IntegrityRule:
+    """One rule: a SELECT of ?entity ?property ?value over the user's files ("user") or the reasoned graph
+    ("graph"); rules named inconsistent-* find contradictions, which stop reasoning."""
+
+    name: str
+    title: str
+    problem: str
+    fix: str
+    scope: str
+    sparql: str
+
+    @property
+    def inconsistency(self) -> bool:
+        return self.name.startswith("inconsistent-")
+
+
+@dataclass(frozen=True)
+class IntegrityFinding:
+    """One statement a rule found, and the file it came from (or that mentions its subject, when inferred)."""
+
+    rule: IntegrityRule
+    entity: Node
+    property: Node
+    value: Node
+    file: str
+    inferred: bool = False
+
+    def statement(self) -> str:
+        return " ".join(_short(term) for term in (self.entity, self.property, self.value))
+
+    def describe(self) -> str:
+        """One line: the file, the statement, the problem and its fix."""
+        where = (
+            f"{self.file} (inferred from what it states about {_short(self.entity)})" if self.inferred else self.file
+        )
+        return f"{where}: {self.statement()}: {self.rule.title} ({self.rule.fix})"
+
+
+def _short(term: Node) -> str:
+    if isinstance(term, URIRef):
+        return compact(str(term)) or f"<{term}>"
+    return str(term.n3()) if hasattr(term, "n3") else str(term)
+
+
+def _parse_rule(entry: Traversable) -> IntegrityRule:
+    origin = f"queries/integrity/{entry.name}"
+    text = entry.read_text(encoding="utf-8")
+    fields: dict[str, list[str]] = {"title": [], "description": [], "level": [], "scope": []}
+    last = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.startswith("#"):
+            break
+        if last == "description" and line.startswith("#   "):
+            fields[last].append(line[1:].strip())
+            continue
+        match = _HEADER_LINE.match(line)
+        if match is None or match.group("key") not in fields:
+            raise DataFileError(origin, f"unreadable header line {line!r}", line=number)
+        last = match.group("key")
+        fields[last].append(match.group("value").strip())
+    scope = " ".join(fields["scope"])
+    if not fields["title"] or scope not in _SCOPES:
+        raise DataFileError(origin, "a rule needs '# title:' and '# scope: user' or '# scope: graph'", line=1)
+    problem, _, fix = " ".join(fields["description"]).partition(" Fix: ")
+    return IntegrityRule(entry.name.removesuffix(".rq"), fields["title"][0], problem, fix.rstrip("."), scope, text)
+
+
+def integrity_rules(scope: str | None = None) -> list[IntegrityRule]:
+    """The shipped rules sorted by name, all or those of one scope."""
+    rules = [_parse_rule(entry) for entry in integrity_query_files()]
+    return [rule for rule in rules if scope is None or rule.scope == scope]
+
+
+def _rows(graph: Graph, rules: list[IntegrityRule]) -> list[tuple[IntegrityRule, Node, Node, Node]]:
+    if not rules or len(graph) == 0:
+        return []
+    engine = OxigraphEngine(graph)
+    found = []
+    for rule in rules:
+        for entity, prop, value in engine.run(rule.sparql, {}, f"queries/integrity/{rule.name}.rq").rows:
+            if entity is not None and prop is not None and value is not None:
+                found.append((rule, entity, prop, value))
+    return found
+
+
+@functools.cache
+def _packaged() -> Graph:
+    graph = new_graph()
+    for entry in [*ontology_files(), *data_files()]:
+        parse_into(graph, entry, label=f"kg/{entry.name}")
+    return graph
+
+
+def check_user_files(files: Sequence[Path]) -> list[IntegrityFinding]:
+    """What the user's files state about the project's vocabulary, RDF/OWL themselves, or project entities'
+    identity: each statement with the file it is in (statements the packaged files make too are left out)."""
+    if not files:
+        return []
+    per_file: list[tuple[str, Graph]] = []
+    union = new_graph()
+    for path in files:
+        graph = new_graph()
+        parse_into(graph, path)
+        per_file.append((str(path), graph))
+        union += graph
+    rows = _rows(union, integrity_rules("user"))
+    packaged = _packaged() if rows else new_graph()
+    findings = []
+    for rule, entity, prop, value in rows:
+        if not any(isinstance(term, BNode) for term in (entity, value)) and (entity, prop, value) in packaged:
+            continue
+        for name, graph in per_file:
+            if _holds(graph, entity, prop, value):
+                findings.append(IntegrityFinding(rule, entity, prop, value, name))
+    return _sorted(findings)
+
+
+def check_graph(asserted: Graph, inferred: Graph, files: Sequence[Path]) -> list[IntegrityFinding]:
+    """Contradictions (and merged project entities) in the asserted and inferred triples together, each named
+    with the user file that states it, or that mentions its subject when it is inferred."""
+    rows = _rows(_what_graph_rules_read(asserted, inferred), integrity_rules("graph"))
+    if not rows:
+        return []
+    per_file: list[tuple[str, Graph]] = []
+    for path in files:
+        graph = new_graph()
+        parse_into(graph, path)
+        per_file.append((str(path), graph))
+    findings = []
+    for rule, entity, prop, value in rows:
+        stated = [name for name, graph in per_file if _holds(graph, entity, prop, value)]
+        mentioned = [name for name, graph in per_file if (entity, None, None) in graph or (None, None, entity) in graph]
+        for name in stated or mentioned or [PACKAGED]:
+            findings.append(IntegrityFinding(rule, entity, prop, value, name, inferred=not stated))
+    return _sorted(findings)
+
+
+#: Predicates the graph rules match on, whatever their subject: identity, disjointness and RDF lists.
+_RULE_PREDICATES = (
+    OWL.sameAs,
+    OWL.differentFrom,
+    OWL.disjointWith,
+    OWL.complementOf,
+    OWL.propertyDisjointWith,
+    OWL.members,
+    OWL.distinctMembers,
+    RDF.first,
+    RDF.rest,
+)
+_RULE_TYPES = (OWL.Nothing, OWL.AllDisjointClasses, OWL.AllDifferent, OWL.IrreflexiveProperty, OWL.AsymmetricProperty)
+
+
+def _what_graph_rules_read(asserted: Graph, inferred: Graph) -> Graph:
+    """The part of the reasoned graph the graph rules can match (index lookups only): a small graph where the
+    whole one may hold millions of triples. A new rule that reads other statements must be covered here."""
+    relevant = new_graph()
+    graphs = (asserted, inferred)
+    for graph in graphs:
+        for predicate in _RULE_PREDICATES:
+            relevant += graph.triples((None, predicate, None))
+    classes = {
+        node
+        for predicate in (OWL.disjointWith, OWL.complementOf)
+        for pair in relevant.subject_objects(predicate)
+        for node in pair
+    }
+    classes |= set(relevant.objects(None, RDF.first)) | set(_RULE_TYPES)
+    properties: set[Node] = set()
+    for graph in graphs:
+        for cls in classes:
+            relevant += graph.triples((None, RDF.type, cls))
+        properties |= set(graph.subjects(RDF.type, OWL.IrreflexiveProperty))
+        properties |= set(graph.subjects(RDF.type, OWL.AsymmetricProperty))
+        properties |= {node for pair in graph.subject_objects(OWL.propertyDisjointWith) for node in pair}
+    for graph in graphs:
+        for prop in properties:
+            relevant += graph.triples((None, prop, None))
+    return relevant
+
+
+def _holds(graph: Graph, entity: Node, prop: Node, value: Node) -> bool:
+    """Whether `graph` states the triple; a blank node (relabelled by the query engine) matches any."""
+    pattern = tuple(None if isinstance(term, BNode) else term for term in (entity, prop, value))
+    return next(iter(graph.triples(pattern)), None) is not None  # type: ignore[arg-type]
+
+
+def _sorted(findings: list[IntegrityFinding]) -> list[IntegrityFinding]:
+    unique = {(f.rule.name, f.file, f.statement(), f.inferred): f for f in findings}
+    return [unique[key] for key in sorted(unique)]
+
+
+def refuse_inconsistency(findings: Sequence[IntegrityFinding]) -> None:
+    """Raise InconsistentDataError naming the first contradiction found, if any: nothing reasoned from an
+    inconsistent graph can be trusted, since anything follows from it."""
+    clashes = sorted((f for f in findings if f.rule.inconsistency), key=lambda f: f.inferred)  # stated first
+    if clashes:
+        more = f" (and {len(clashes) - 1} more; run 'kg validate' for all)" if len(clashes) > 1 else ""
+        raise InconsistentDataError(
+            f"the graph is inconsistent, so reasoning cannot answer: {clashes[0].describe()}{more}"
+        )
+
+
+def as_validation_results(findings: Sequence[IntegrityFinding]) -> tuple[ValidationResult, ...]:
+    """The findings as rows of a validation report (a violation each, the file named in the message)."""
+    return tuple(
+        ValidationResult(
+            severity="sh:Violation",
+            focus_node=_short(finding.entity),
+            path=_short(finding.property),
+            value=_short(finding.value),
+            message=f"{finding.rule.title}, in {finding.file}{' (inferred)' if finding.inferred else ''}. "
+            f"Fix: {finding.rule.fix}.",
+            source_shape=f"queries/integrity/{finding.rule.name}.rq",
+            constraint="integrity",
+        )
+        for finding in findings
+    )

@@ -1,0 +1,217 @@
+"""User data that redefines the project (axioms about its vocabulary, merged entities) or contradicts itself is
+reported by `kg validate` and `kg qc` with exit 1, naming the statement and its file; reasoning refuses to answer
+over a contradiction instead of answering anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kg import InconsistentDataError, KnowledgeGraph, reason
+from kg.cli import main
+from kg.integrity import check_graph, check_user_files, integrity_rules, refuse_inconsistency
+from kg.reason import infer
+from kg.store import new_graph, parse_into
+
+PREFIXES = """@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix nkg: <https://w3id.org/neuropathy-kg/> .
+@prefix entity: <https://w3id.org/neuropathy-kg/entity/> .
+@prefix ex: <http://example.org/> .
+"""
+
+
+def user_file(folder: Path, statements: str, name: str = "user.ttl") -> Path:
+    path = folder / name
+    path.write_text(PREFIXES + statements)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("statements", "rule"),
+    [
+        ("nkg:causes a owl:SymmetricProperty .", "redefines-project-vocabulary"),
+        ("nkg:causes a owl:TransitiveProperty .", "redefines-project-vocabulary"),
+        ("nkg:causes rdfs:subPropertyOf owl:sameAs .", "redefines-project-vocabulary"),
+        ("nkg:causes rdfs:domain ex:Thing .", "redefines-project-vocabulary"),
+        ("nkg:causes rdfs:range ex:Thing .", "redefines-project-vocabulary"),
+        ("nkg:causes owl:inverseOf ex:causedBy .", "redefines-project-vocabulary"),
+        ("nkg:causes owl:propertyChainAxiom ( nkg:causes nkg:causes ) .", "redefines-project-vocabulary"),
+        ("nkg:Symptom owl:equivalentClass ex:Anything .", "redefines-project-vocabulary"),
+        ("nkg:Symptom rdfs:subClassOf owl:Nothing .", "redefines-project-vocabulary"),
+        ("nkg:causes rdfs:label 'verursacht'@de .", "redefines-project-vocabulary"),
+        ("ex:leadsTo rdfs:subPropertyOf nkg:causes .", "extends-project-property"),
+        ("ex:sameThing owl:equivalentProperty owl:sameAs .", "extends-project-property"),
+        ("ex:like rdfs:subPropertyOf owl:sameAs .", "extends-project-property"),
+        ("ex:unlike rdfs:subPropertyOf owl:differentFrom .", "extends-project-property"),
+        ("ex:causedBy owl:inverseOf nkg:causes .", "extends-project-property"),
+        ("ex:Anything owl:equivalentClass nkg:Symptom .", "extends-project-property"),
+        ("ex:Everything owl:equivalentClass owl:Thing .", "extends-project-property"),
+        ("owl:sameAs rdfs:subPropertyOf ex:p .", "redefines-built-in-vocabulary"),
+        ("rdf:type a owl:TransitiveProperty .", "redefines-built-in-vocabulary"),
+        ("rdfs:subClassOf owl:inverseOf ex:superClassOf .", "redefines-built-in-vocabulary"),
+        ("entity:vitamin-b12-deficiency owl:sameAs entity:peripheral-neuropathy .", "merges-project-entities"),
+        ("ex:b12 owl:sameAs entity:vitamin-b12 .", "merges-project-entities"),
+        ("entity:vitamin-b12 owl:sameAs ex:b12 .", "merges-project-entities"),
+    ],
+)
+def test_user_data_that_redefines_the_project_is_found_with_its_file(
+    tmp_path: Path, statements: str, rule: str
+) -> None:
+    other = user_file(tmp_path, "ex:fish ex:says 'nothing wrong' .\n", "other.ttl")
+    path = user_file(tmp_path, statements + "\n")
+    findings = check_user_files([other, path])
+    assert {(finding.rule.name, finding.file) for finding in findings} >= {(rule, str(path))}
+    assert all(finding.file == str(path) for finding in findings)
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        "ex:fish nkg:isDietarySourceOf entity:vitamin-b12 .",
+        "ex:fish a nkg:DietarySource ; rdfs:label 'fish'@en .",
+        "ex:TinglingFeet rdfs:subClassOf nkg:Symptom .",
+        "ex:p a owl:SymmetricProperty ; rdfs:subPropertyOf ex:q .",
+        "ex:a owl:sameAs ex:b .",
+        "entity:vitamin-b12 owl:sameAs entity:vitamin-b12 .",
+        "nkg:causes a owl:ObjectProperty .",  # the ontology states it too: nothing new
+    ],
+)
+def test_user_data_that_only_adds_to_the_project_passes(tmp_path: Path, statements: str) -> None:
+    assert check_user_files([user_file(tmp_path, statements + "\n")]) == []
+
+
+ONTOLOGY = """
+ex:Treatment a owl:Class . ex:Cause a owl:Class .
+ex:Drug rdfs:subClassOf ex:Treatment .
+ex:Treatment owl:disjointWith ex:Cause .
+"""
+
+
+@pytest.mark.parametrize(
+    ("statements", "rule", "inferred"),
+    [
+        ("ex:x a owl:Nothing .", "inconsistent-nothing", False),
+        ("ex:y owl:differentFrom ex:y .", "inconsistent-different-from-itself", False),
+        ("ex:y owl:sameAs ex:z . ex:z owl:differentFrom ex:y .", "inconsistent-different-from-itself", False),
+        ("ex:pill a ex:Treatment, ex:Cause .", "inconsistent-disjoint-classes", False),
+        ("ex:pill a ex:Drug, ex:Cause .", "inconsistent-disjoint-classes", True),
+        ("ex:C owl:complementOf ex:D . ex:x a ex:C, ex:D .", "inconsistent-disjoint-classes", False),
+        (
+            "[] a owl:AllDisjointClasses ; owl:members ( ex:A ex:B ex:C ) . ex:x a ex:A, ex:C .",
+            "inconsistent-disjoint-classes",
+            False,
+        ),
+        (
+            "[] a owl:AllDifferent ; owl:distinctMembers ( ex:a ex:b ) . ex:a owl:sameAs ex:b .",
+            "inconsistent-all-different",
+            False,
+        ),
+        ("ex:p a owl:IrreflexiveProperty . ex:x ex:p ex:x .", "inconsistent-property-characteristics", False),
+        (
+            "ex:p a owl:AsymmetricProperty . ex:x ex:p ex:y . ex:y ex:p ex:x .",
+            "inconsistent-property-characteristics",
+            False,
+        ),
+        (
+            "ex:p owl:propertyDisjointWith ex:q . ex:x ex:p ex:y ; ex:q ex:y .",
+            "inconsistent-property-characteristics",
+            False,
+        ),
+        (
+            "ex:has a owl:FunctionalProperty . ex:x ex:has entity:a, entity:b .",
+            "merged-project-entities",
+            True,
+        ),
+    ],
+)
+def test_contradictions_in_the_asserted_or_inferred_graph_are_found_with_their_file(
+    tmp_path: Path, statements: str, rule: str, inferred: bool
+) -> None:
+    path = user_file(tmp_path, ONTOLOGY + statements + "\n")
+    graph = new_graph()
+    parse_into(graph, path)
+    findings = [finding for finding in check_graph(graph, infer(graph, "owlrl"), [path]) if finding.rule.name == rule]
+    assert findings
+    assert {finding.file for finding in findings} == {str(path)}
+    assert any(finding.inferred == inferred for finding in findings)
+    if rule.startswith("inconsistent-"):
+        with pytest.raises(InconsistentDataError, match=rf"^the graph is inconsistent.*: {path}"):
+            refuse_inconsistency(findings)
+
+
+def test_a_consistent_graph_has_no_contradictions(tmp_path: Path) -> None:
+    path = user_file(tmp_path, ONTOLOGY + "ex:pill a ex:Drug . ex:b12 a ex:Cause . ex:a owl:differentFrom ex:b .\n")
+    graph = new_graph()
+    parse_into(graph, path)
+    assert check_graph(graph, infer(graph, "owlrl"), [path]) == []
+
+
+def test_every_rule_has_a_title_a_fix_and_a_scope() -> None:
+    rules = integrity_rules()
+    assert len(rules) >= 10
+    for rule in rules:
+        assert rule.title
+        assert rule.fix
+        assert rule.scope in ("user", "graph")
+
+
+def test_the_packaged_graph_redefines_nothing_and_is_consistent(shipped: KnowledgeGraph) -> None:
+    assert shipped.integrity() == []
+
+
+@pytest.fixture
+def fast_reasoning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The native reasoner for the commands below (proven equal to owlrl in tests/test_fast_reason.py): owlrl
+    would take most of a minute per new graph on a busy machine."""
+    monkeypatch.setattr(reason, "FAST_THRESHOLD", 0)
+
+
+@pytest.fixture(scope="module")
+def redefining(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One user file with a merge of two project entities, a new characteristic of nkg:causes and a member
+    of owl:Nothing: one reasoning run (cached) serves every command below."""
+    return user_file(
+        tmp_path_factory.mktemp("redefining"),
+        "entity:vitamin-b12-deficiency owl:sameAs entity:peripheral-neuropathy .\n"
+        "nkg:causes a owl:SymmetricProperty .\n"
+        "ex:ghost a owl:Nothing .\n",
+        "redefining.ttl",
+    )
+
+
+@pytest.mark.usefixtures("fast_reasoning")
+def test_kg_validate_reports_each_statement_with_its_file_and_exits_1(
+    redefining: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", "--data", str(redefining)]) == 1
+    report = capsys.readouterr().out
+    for rule in ("merges-project-entities", "redefines-project-vocabulary", "inconsistent-nothing"):
+        line = next(line for line in report.splitlines() if f"queries/integrity/{rule}.rq" in line)
+        assert f"in {redefining}" in line
+
+
+@pytest.mark.usefixtures("fast_reasoning")
+def test_kg_qc_reports_them_as_errors_and_exits_1(redefining: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["qc", "--format", "tsv", "--data", str(redefining)]) == 1
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()[1:]]
+    found = {(level, rule) for level, rule, _entity, _property, value in rows if value.endswith(f"(in {redefining})")}
+    assert ("ERROR", "integrity/merges-project-entities") in found
+    assert ("ERROR", "integrity/redefines-project-vocabulary") in found
+    assert ("ERROR", "integrity/inconsistent-nothing") in found
+
+
+@pytest.mark.usefixtures("fast_reasoning")
+def test_queries_over_an_inconsistent_graph_are_refused_naming_the_clash_and_file(
+    redefining: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["query", "causes", "--param", "condition=vitamin B12 deficiency", "--data", str(redefining)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith(f"kg: error: the graph is inconsistent, so reasoning cannot answer: {redefining}")
+    assert "owl:Nothing" in captured.err
+    with pytest.raises(InconsistentDataError):
+        KnowledgeGraph.load([redefining]).reason()
