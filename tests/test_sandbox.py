@@ -167,6 +167,7 @@ def test_no_attempt_reaches_the_network_through_kg_sparql(recorder: tuple[str, l
         "import json, sys\nfrom kg import cli\nfor text in json.loads(sys.stdin.read()):\n"
         "    sys.argv = ['kg', 'sparql', text, '--format', 'json']\n"
         "    print('EXIT', cli.main(), flush=True)\n"
+        "from kg.sandbox import confined\nprint('CONFINED', confined())\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", program], input=json.dumps(list(corpus.values())), capture_output=True, text=True
@@ -176,6 +177,8 @@ def test_no_attempt_reaches_the_network_through_kg_sparql(recorder: tuple[str, l
     for (what, _text), code in zip(corpus.items(), codes, strict=True):
         _assert_harmless(what, done.stdout, failed=code != "EXIT 0")
     assert "Traceback" not in done.stderr
+    if network_isolation().startswith("seccomp"):
+        assert "CONFINED True" in done.stdout  # the queries ran in the process that had cut itself off
     for what, options in (("plain", []), ("first letter escaped", ["--timeout", "0"]), ("UNION", ["--timeout", "30"])):
         run = subprocess.run([sys.executable, "-m", "kg.cli", "sparql", corpus[what], *options], capture_output=True)
         assert run.returncode == 2, (what, run.stderr)
