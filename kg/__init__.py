@@ -22,6 +22,7 @@ from kg.queries import Parameter, StoredQuery, stored_queries, stored_query
 if TYPE_CHECKING:
     from kg.diagram import causal_network, diagram
     from kg.docs import reference_html, write_reference
+    from kg.explain import Explanation
     from kg.graph import KnowledgeGraph
     from kg.limits import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT
     from kg.qc import QCFinding, QCReport, QCRule, qc_rules, run_qc
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "DEFAULT_MAX_ROWS": "kg.limits",
     "DEFAULT_TIMEOUT": "kg.limits",
+    "Explanation": "kg.explain",
     "KnowledgeGraph": "kg.graph",
     "QCFinding": "kg.qc",
     "QCReport": "kg.qc",
@@ -69,6 +71,7 @@ __all__ = [
     "DEFAULT_MAX_ROWS",
     "DEFAULT_TIMEOUT",
     "DataFileError",
+    "Explanation",
     "InputError",
     "KGError",
     "KnowledgeGraph",

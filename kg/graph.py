@@ -15,6 +15,7 @@ from rdflib.namespace import OWL, RDF
 from rdflib.term import Node
 
 from kg import reason as reasoning
+from kg.derive import DERIVATION_SHAPES, validation_data
 from kg.engine import ENGINES, OxigraphEngine, check_read_only, run_with_rdflib
 from kg.errors import InputError, ParameterError
 from kg.export import canonical_ntriples, serialize
@@ -30,6 +31,7 @@ from kg.terms import NKG, PREFIXES
 from kg.validate import ValidationReport, validate
 
 if TYPE_CHECKING:
+    from kg.explain import Explanation
     from kg.remote import RemoteGraph
 
 __all__ = ["KnowledgeGraph"]
@@ -180,8 +182,18 @@ class KnowledgeGraph:
         """
         shapes = new_graph()
         for entry in shapes_files():
-            parse_into(shapes, entry, label=f"kg/{entry.name}")
+            if entry.name != DERIVATION_SHAPES:
+                parse_into(shapes, entry, label=f"kg/{entry.name}")
         return validate(self.asserted, shapes, method)
+
+    def validate_derivations(self, *, method: str = "auto") -> ValidationReport:
+        """SHACL validation of the derivations (ontology/shapes-derivations.ttl) over asserted plus inferred
+        triples: every inferred domain triple has a derivation, whose premises exist (kg.derive)."""
+        shapes = new_graph()
+        for entry in shapes_files():
+            if entry.name == DERIVATION_SHAPES:
+                parse_into(shapes, entry, label=f"kg/{entry.name}")
+        return validate(validation_data(self.asserted, self.reason()), shapes, method)
 
     # ------------------------------------------------------------------ queries
 
@@ -341,6 +353,13 @@ class KnowledgeGraph:
         from kg.remote import RemoteGraph  # kg.remote builds on this module
 
         return RemoteGraph(endpoint, update_endpoint=update_endpoint, graph_store=graph_store, extra=extra)
+
+    def explain(self, subject: str, obj: str) -> Explanation:
+        """Why the graph links `subject` to `obj`: each stated or derived link, as a tree down to the claims' quotes
+        (the stored query `derivation`, arranged by kg.explain)."""
+        from kg.explain import Explanation  # kg.explain reads query results; imported when asked for
+
+        return Explanation.from_rows(self.query("derivation", subject=subject, object=obj))
 
     def describe(self, entity: str) -> QueryResult:
         """Every fact about an entity, with the claims behind it and its external mappings."""

@@ -247,7 +247,9 @@ def test_headers_document_title_description_and_parameters() -> None:
         "claims-by-source",
         "describe",
         "search",
+        "derivation",
     } <= set(queries)
+    assert [p.name for p in queries["derivation"].parameters] == ["subject", "object"]
     assert [p.name for p in queries["causal-chain"].parameters] == ["from", "to"]
     assert queries["search"].parameters[0].kind == "literal"
     assert queries["symptoms"].title == "Symptoms of a condition"
