@@ -348,3 +348,82 @@ def test_every_stored_query_is_read_only() -> None:
     """Stored queries skip the read-only check at run time, so each must pass it here."""
     for query in stored_queries():
         check_read_only(query.sparql, f"queries/{query.name}.rq")
+
+
+# ---------------------------------------------------------------------- hedges of derived rows
+
+DERIVATION = "https://w3id.org/neuropathy-kg/derivation/"
+
+
+def test_consequences_carry_the_hedge_of_what_was_derived(shipped: KnowledgeGraph) -> None:
+    rows = labels(
+        shipped,
+        "consequences",
+        ("effectLabel", "relationLabel", "modality", "derivation", "hedge"),
+        condition="vitamin B12 deficiency",
+    )
+    assert ("peripheral neuropathy", "causes", "possible", "", "") in rows  # stated: the claim's own modality
+    hedged = {row[0]: row[4] for row in rows if row[3]}
+    assert hedged["tingling"] == "possible; chronic"  # derived through "a possible cause … chronic deficiency"
+    assert hedged["permanent debilitation"].endswith("if left untreated")
+    assert all(row[3].startswith(DERIVATION) for row in rows if row[1] == "leads to")
+
+
+def test_causes_name_the_derivation_of_a_derived_cause(shipped: KnowledgeGraph) -> None:
+    rows = labels(shipped, "causes", ("causeLabel", "relationLabel", "derivation", "hedge"), condition="B12 deficiency")
+    assert (
+        "strict vegetarian diet",
+        "predisposes to",
+        f"{DERIVATION}strict-vegetarian-diet--predisposesTo--vitamin-b12-deficiency",
+        "can",
+    ) in rows
+    assert ("strict vegetarian diet", "causes", "", "") in rows
+
+
+def test_causal_chain_gives_qualifiers_of_stated_links_and_hedges_of_derived_ones(shipped: KnowledgeGraph) -> None:
+    rows = labels(
+        shipped,
+        "causal-chain",
+        ("sourceLabel", "relationLabel", "stated", "modality", "derivation"),
+        **{"from": "strict vegetarian diet", "to": "tingling"},
+    )
+    assert ("vitamin B12 deficiency", "causes", "true", "possible", "") in rows
+    derived = [row for row in rows if row[2] == "false"]
+    assert derived
+    assert all(row[4].startswith(DERIVATION) for row in derived)
+
+
+def test_symptoms_and_treatments_name_derivations(shipped: KnowledgeGraph) -> None:
+    symptoms = labels(
+        shipped, "symptoms", ("symptomLabel", "viaLabel", "derivation"), condition="peripheral neuropathy"
+    )
+    assert (
+        "tingling",
+        "damage to sensory fibres",
+        f"{DERIVATION}peripheral-neuropathy--hasSymptom--tingling",
+    ) in symptoms
+    assert ("cramps", "", "") in symptoms  # stated of the condition itself
+    treatments = labels(
+        shipped,
+        "treatments",
+        ("treatmentLabel", "targetLabel", "modality", "derivation"),
+        condition="peripheral neuropathy",
+    )
+    assert ("lidocaine patch", "nerve pain", "can", "") in treatments
+
+
+def test_describe_shows_qualifiers_and_derivations(shipped: KnowledgeGraph) -> None:
+    rows = labels(
+        shipped,
+        "describe",
+        ("direction", "predicateLabel", "valueLabel", "modality", "derivation"),
+        entity="vitamin B12 deficiency",
+    )
+    assert ("outgoing", "causes", "peripheral neuropathy", "possible", "") in rows
+    assert (
+        "outgoing",
+        "leads to",
+        "tingling",
+        "",
+        f"{DERIVATION}vitamin-b12-deficiency--leadsTo--tingling",
+    ) in rows
