@@ -221,3 +221,18 @@ def test_derivation_iris_name_the_triple() -> None:
     assert iri == URIRef(
         "https://w3id.org/neuropathy-kg/derivation/strict-vegetarian-diet--leadsTo--peripheral-neuropathy"
     )
+
+
+def test_a_derivation_iri_gives_back_its_subject_and_object(shipped: KnowledgeGraph) -> None:
+    """The query page and the stored queries find a derivation by its IRI, so every IRI must split back exactly."""
+    for node, (subject, predicate, obj) in derived_triples(shipped.inferred).items():
+        parts = str(node).removeprefix(PREFIXES["derivation"]).split("--")
+        assert [ENTITY[parts[0]], NKG[parts[1]], ENTITY[parts[2]]] == [subject, predicate, obj], node
+
+
+def test_the_query_page_links_derived_rows_to_their_explanation() -> None:
+    from importlib.resources import files
+
+    script = (files("kg") / "static" / "app.js").read_text(encoding="utf-8")
+    assert 'const DERIVATION = "https://w3id.org/neuropathy-kg/derivation/";' in script
+    assert 'stored: "derivation", subject: ENTITY + subject, object: ENTITY + object' in script

@@ -74,10 +74,30 @@ function withFormat(url, format) {
   return url + (url.includes("?") ? "&" : "?") + "format=" + format;
 }
 
+const DERIVATION = "https://w3id.org/neuropathy-kg/derivation/";
+const ENTITY = "https://w3id.org/neuropathy-kg/entity/";
+
+// A derivation's IRI names its triple (derivation/SUBJECT--PREDICATE--OBJECT), so a derived row links to the
+// stored query `derivation` for that subject and object: the link's steps down to the quotes.
+function explanationUrl(iri) {
+  const [subject, , object] = iri.slice(DERIVATION.length).split("--");
+  const params = new URLSearchParams({ stored: "derivation", subject: ENTITY + subject, object: ENTITY + object });
+  return "/?" + params.toString();
+}
+
 function termCell(term) {
   const cell = element("td");
   if (!term) return cell;
-  if (term.type === "uri") {
+  if (term.type === "uri" && term.value.startsWith(DERIVATION) && term.value.split("--").length === 3) {
+    cell.append(
+      element("a", {
+        href: explanationUrl(term.value),
+        title: `why? the steps of ${term.value} down to the quotes`,
+        textContent: "why? " + compact(term.value),
+        className: "explanation",
+      }),
+    );
+  } else if (term.type === "uri") {
     const link = element("a", {
       href: "/?describe=" + encodeURIComponent(term.value),
       title: `describe ${term.value}`,
