@@ -37,6 +37,13 @@ _ENTITY, _NKG = str(ENTITY), str(NKG)
 #: Rules in the order a derivation prefers them when several derive the same triple in the same round.
 _RULES = ("sub-property", "equivalent-property", "inverse", "symmetry", "property-chain", "transitivity")
 _RULE_ORDER = {NKG[f"rule-{name}"]: number for number, name in enumerate(_RULES)}
+_DERIVED_FROM, _DERIVATION_CLASS, _BY_RULE, _BY_AXIOM_OF, _HEDGE = (
+    PROV.wasDerivedFrom,
+    NKG.Derivation,
+    NKG.byRule,
+    NKG.byAxiomOf,
+    NKG.hedge,
+)
 
 
 def is_domain_triple(subject: Node | None, predicate: Node | None, obj: Node | None) -> bool:
@@ -203,34 +210,39 @@ def derivations(asserted: Graph, inferred: Graph) -> Graph:
     proofs = prove(base, targets, _Rules.read(asserted))
     claims, ranks = _claims(asserted), qualifier_ranks(asserted)
     qualifiers: dict[Triple, Qualifiers] = {}
-    graph = new_graph()
+    stated_hedges: dict[Triple, Qualifiers] = {}
+    iris: dict[Triple, URIRef] = {}
+    found: list[tuple[Node, Node, Node]] = []
     for triple, (rule, axiom_of, premises) in proofs.items():  # in the order proved: premises come first
-        node = derivation_iri(triple)
+        node = iris[triple] = derivation_iri(triple)
         hedge = Qualifiers()
         for premise in premises:
             if premise in proofs:
-                graph.add((node, PROV.wasDerivedFrom, derivation_iri(premise)))
+                found.append((node, _DERIVED_FROM, iris[premise]))
                 hedge = hedge.weakest(qualifiers[premise], ranks)
             else:
                 stated = claims.get(premise, [])
-                for claim in stated:
-                    graph.add((node, PROV.wasDerivedFrom, claim))
-                hedge = hedge.weakest(stated_qualifiers(asserted, stated, premise[1], ranks), ranks)
+                found.extend((node, _DERIVED_FROM, claim) for claim in stated)
+                if premise not in stated_hedges:
+                    stated_hedges[premise] = stated_qualifiers(asserted, stated, premise[1], ranks)
+                hedge = hedge.weakest(stated_hedges[premise], ranks)
         qualifiers[triple] = hedge
-        for predicate, value in (
-            (RDF.type, NKG.Derivation),
-            (RDF.subject, triple[0]),
-            (RDF.predicate, triple[1]),
-            (RDF.object, triple[2]),
-            (NKG.byRule, rule),
-            (NKG.byAxiomOf, axiom_of),
-            (NKG.modality, hedge.modality),
-            (NKG.frequency, hedge.frequency),
-            *((NKG.circumstance, circumstance) for circumstance in hedge.circumstances),
-            (NKG.hedge, Literal(hedge.phrase(), lang="en") if hedge.phrase() else None),
-        ):
-            if value is not None:
-                graph.add((node, predicate, value))
+        phrase = hedge.phrase()
+        found.extend(
+            (
+                (node, RDF.type, _DERIVATION_CLASS),
+                (node, RDF.subject, triple[0]),
+                (node, RDF.predicate, triple[1]),
+                (node, RDF.object, triple[2]),
+                (node, _BY_RULE, rule),
+                (node, _BY_AXIOM_OF, axiom_of),
+            )
+        )
+        found.extend((node, predicate, value) for predicate, value in hedge.triples())
+        if phrase:
+            found.append((node, _HEDGE, Literal(phrase, lang="en")))
+    graph = new_graph()
+    graph.addN((*triple, graph) for triple in found)
     return graph
 
 

@@ -30,6 +30,12 @@ class Qualifiers:
             self.circumstances | other.circumstances,
         )
 
+    def triples(self) -> list[tuple[URIRef, Literal]]:
+        """(nkg:modality | nkg:frequency | nkg:circumstance, word) for each qualifier there is."""
+        found = [(NKG.modality, self.modality), (NKG.frequency, self.frequency)]
+        found.extend((NKG.circumstance, circumstance) for circumstance in sorted(self.circumstances))
+        return [(predicate, word) for predicate, word in found if word is not None]
+
     def phrase(self) -> str:
         words = [str(self.modality or ""), str(self.frequency or ""), *sorted(str(c) for c in self.circumstances)]
         return "; ".join(word for word in words if word)
