@@ -356,27 +356,33 @@ DERIVATION = "https://w3id.org/neuropathy-kg/derivation/"
 
 
 def test_consequences_carry_the_hedge_of_what_was_derived(shipped: KnowledgeGraph) -> None:
+    stated = labels(
+        shipped, "consequences", ("effectLabel", "relationLabel", "modality"), condition="vitamin B12 deficiency"
+    )
+    assert ("peripheral neuropathy", "causes", "possible") in stated  # the claim's own modality
     rows = labels(
         shipped,
         "consequences",
-        ("effectLabel", "relationLabel", "modality", "derivation", "hedge"),
-        condition="vitamin B12 deficiency",
+        ("effectLabel", "relationLabel", "quote", "derivation", "hedge"),
+        condition="strict vegetarian diet",
     )
-    assert ("peripheral neuropathy", "causes", "possible", "", "") in rows  # stated: the claim's own modality
-    hedged = {row[0]: row[4] for row in rows if row[3]}
-    assert hedged["tingling"] == "possible; chronic"  # derived through "a possible cause … chronic deficiency"
-    assert hedged["permanent debilitation"].endswith("if left untreated")
-    assert all(row[3].startswith(DERIVATION) for row in rows if row[1] == "leads to")
+    # diet causes ("can") B12 deficiency, "one possible cause" of neuropathy if "chronic": never a plain "leads to"
+    assert (
+        "peripheral neuropathy",
+        "leads to",
+        "",
+        f"{DERIVATION}strict-vegetarian-diet--leadsTo--peripheral-neuropathy",
+        "possible; chronic",
+    ) in rows
+    assert all(row[3].startswith(DERIVATION) for row in rows if not row[2])  # every row without a quote is derived
 
 
 def test_causes_name_the_derivation_of_a_derived_cause(shipped: KnowledgeGraph) -> None:
     rows = labels(shipped, "causes", ("causeLabel", "relationLabel", "derivation", "hedge"), condition="B12 deficiency")
-    assert (
-        "strict vegetarian diet",
-        "predisposes to",
-        f"{DERIVATION}strict-vegetarian-diet--predisposesTo--vitamin-b12-deficiency",
-        "can",
-    ) in rows
+    derived = {(row[0], row[1]): row[2] for row in rows}
+    assert derived[("strict vegetarian diet", "predisposes to")] == (
+        f"{DERIVATION}strict-vegetarian-diet--predisposesTo--vitamin-b12-deficiency"
+    )
     assert ("strict vegetarian diet", "causes", "", "") in rows
 
 
@@ -416,14 +422,15 @@ def test_describe_shows_qualifiers_and_derivations(shipped: KnowledgeGraph) -> N
     rows = labels(
         shipped,
         "describe",
-        ("direction", "predicateLabel", "valueLabel", "modality", "derivation"),
-        entity="vitamin B12 deficiency",
+        ("direction", "predicateLabel", "valueLabel", "modality", "derivation", "hedge"),
+        entity="strict vegetarian diet",
     )
-    assert ("outgoing", "causes", "peripheral neuropathy", "possible", "") in rows
+    assert ("outgoing", "causes", "vitamin B12 deficiency", "can", "", "") in rows
     assert (
         "outgoing",
         "leads to",
-        "tingling",
+        "peripheral neuropathy",
         "",
-        f"{DERIVATION}vitamin-b12-deficiency--leadsTo--tingling",
+        f"{DERIVATION}strict-vegetarian-diet--leadsTo--peripheral-neuropathy",
+        "possible; chronic",
     ) in rows

@@ -74,21 +74,24 @@ function withFormat(url, format) {
   return url + (url.includes("?") ? "&" : "?") + "format=" + format;
 }
 
-const DERIVATION = "https://w3id.org/neuropathy-kg/derivation/";
-const ENTITY = "https://w3id.org/neuropathy-kg/entity/";
+// A derivation's IRI names its triple (derivation:SUBJECT--PREDICATE--OBJECT, namespaces from /prefixes), so a
+// derived row links to the stored query `derivation` for that subject and object: its steps down to the quotes.
+function isDerivation(iri) {
+  const namespace = state.prefixes.derivation;
+  return Boolean(namespace) && iri.startsWith(namespace) && iri.slice(namespace.length).split("--").length === 3;
+}
 
-// A derivation's IRI names its triple (derivation/SUBJECT--PREDICATE--OBJECT), so a derived row links to the
-// stored query `derivation` for that subject and object: the link's steps down to the quotes.
 function explanationUrl(iri) {
-  const [subject, , object] = iri.slice(DERIVATION.length).split("--");
-  const params = new URLSearchParams({ stored: "derivation", subject: ENTITY + subject, object: ENTITY + object });
+  const entity = state.prefixes.entity;
+  const [subject, , object] = iri.slice(state.prefixes.derivation.length).split("--");
+  const params = new URLSearchParams({ stored: "derivation", subject: entity + subject, object: entity + object });
   return "/?" + params.toString();
 }
 
 function termCell(term) {
   const cell = element("td");
   if (!term) return cell;
-  if (term.type === "uri" && term.value.startsWith(DERIVATION) && term.value.split("--").length === 3) {
+  if (term.type === "uri" && isDerivation(term.value)) {
     cell.append(
       element("a", {
         href: explanationUrl(term.value),
