@@ -93,7 +93,9 @@ class _Rules:
         rules.transitive = {p for p in schema.subjects(RDF.type, OWL.TransitiveProperty) if isinstance(p, URIRef)}
         for prop, head in schema.subject_objects(OWL.propertyChainAxiom):
             steps = tuple(step for step in Collection(schema, head) if isinstance(step, URIRef))
-            if isinstance(prop, URIRef) and len(steps) >= 2:
+            # a chain through an anonymous property (an inverse written in place) is not one kg.derive follows:
+            # the shapes then report what it derived, rather than a shorter chain explaining it wrongly
+            if isinstance(prop, URIRef) and len(steps) >= 2 and len(steps) == len(list(Collection(schema, head))):
                 rules.chains.append((prop, steps))
         rules.chains.sort()
         return rules
