@@ -200,12 +200,13 @@ def _claims(asserted: Graph) -> dict[Triple, list[URIRef]]:
     return {triple: sorted(found) for triple, found in claims.items()}
 
 
-def derivations(asserted: Graph, inferred: Graph) -> Graph:
+def derivations(asserted: Graph, inferred: Graph, into: Graph | None = None) -> Graph:
     """A nkg:Derivation for every inferred domain triple the ontology's rules derive from the asserted ones.
 
     Rules: rdfs:subPropertyOf, owl:equivalentProperty, owl:inverseOf, owl:SymmetricProperty,
     owl:TransitiveProperty and owl:propertyChainAxiom, read from the asserted graph. A triple the reasoner derived
     by another rule (owl:sameAs, owl:hasValue) gets no derivation, and the derivation shapes report it.
+    The derivations go into `into` (for example `inferred` itself, sparing a copy) or a new graph.
     """
     base: list[Triple] = [t for t in asserted if is_domain_triple(*t)]  # type: ignore[misc]
     targets: set[Triple] = {t for t in inferred if is_domain_triple(*t)}  # type: ignore[misc]
@@ -243,7 +244,7 @@ def derivations(asserted: Graph, inferred: Graph) -> Graph:
         found.extend((node, predicate, value) for predicate, value in hedge.triples())
         if phrase:
             found.append((node, _HEDGE, Literal(phrase, lang="en")))
-    graph = new_graph()
+    graph = new_graph() if into is None else into
     graph.addN((*triple, graph) for triple in found)
     return graph
 

@@ -82,7 +82,7 @@ def infer(asserted: Graph, method: str = "auto") -> Graph:
     """`entail`, plus a nkg:Derivation explaining each inferred triple between two entities (kg.derive)."""
     inferred = entail(asserted, method)
     with stage("explaining derived links"):
-        inferred += derivations(asserted, inferred)
+        derivations(asserted, inferred, into=inferred)
     return inferred
 
 
