@@ -374,6 +374,7 @@ def generate(triples: int, *, seed: int = 8, violations: bool = False, baseline:
         "causes": {"condition": "synthetic hub neuropathy"},
         "claims-by-source": {"source": "synthetic document 0 reference 1"},
         "consequences": {"condition": label.format("nutrient deficiency")},
+        "derivation": {"subject": label.format("diet"), "object": label.format("neuropathy")},
         "describe": {"entity": label.format("neuropathy")},
         "dietary-sources": {"nutrient": label.format("nutrient")},
         "evidence": {"subject": label.format("nutrient deficiency"), "object": label.format("neuropathy")},

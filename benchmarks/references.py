@@ -20,14 +20,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from generated import REFERENCES, generated  # tests/generated.py, found through the path above
 
 from kg.export import canonical_ntriples
-from kg.reason import infer
+from kg.reason import entail
 
 
 def main() -> None:
     REFERENCES.mkdir(parents=True, exist_ok=True)
     graph, _, digest = generated(violations=False)
     started = time.perf_counter()
-    inferred = infer(graph.asserted, "owlrl")
+    inferred = entail(graph.asserted, "owlrl")
     print(f"owlrl: {len(inferred)} entailments in {time.perf_counter() - started:.1f} s")
     body = f"# input sha256 {digest}\n".encode() + canonical_ntriples(inferred)
     (REFERENCES / "owlrl-inferred.nt.gz").write_bytes(gzip.compress(body, mtime=0))

@@ -24,6 +24,7 @@ from kg.queries import Parameter, StoredQuery, stored_queries, stored_query
 if TYPE_CHECKING:
     from kg.diagram import causal_network, diagram
     from kg.docs import reference_html, write_reference
+    from kg.explain import Explanation
     from kg.graph import KnowledgeGraph
     from kg.kgx import write_kgx
     from kg.limits import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, STORED_MAX_ROWS, STORED_TIMEOUT
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "DEFAULT_MAX_ROWS": "kg.limits",
     "DEFAULT_TIMEOUT": "kg.limits",
+    "Explanation": "kg.explain",
     "KnowledgeGraph": "kg.graph",
     "QCFinding": "kg.qc",
     "QCReport": "kg.qc",
@@ -81,6 +83,7 @@ __all__ = [
     "STORED_MAX_ROWS",
     "STORED_TIMEOUT",
     "DataFileError",
+    "Explanation",
     "InconsistentDataError",
     "InputError",
     "KGError",

@@ -41,7 +41,7 @@ from kg.sssom_formats import MAPPING_FORMATS, export_mapping_set
 from kg.store import new_graph, parse_into
 from kg.terms import compact
 from kg.validate import FAST_THRESHOLD as VALIDATION_THRESHOLD
-from kg.validate import VALIDATORS
+from kg.validate import VALIDATORS, ValidationReport, sort_key
 
 if TYPE_CHECKING:
     from kg.remote import RemoteGraph
@@ -289,7 +289,11 @@ def _cmd_push(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    report = _graph(args).validate(method=args.validator)
+    graph = _graph(args)
+    report = graph.validate(method=args.validator)
+    derived = graph.validate_derivations(method=args.validator)
+    results = tuple(sorted((*report.results, *derived.results), key=sort_key))
+    report = ValidationReport(conforms=report.conforms and derived.conforms, results=results)
     print(report.to_table())
     if not report.conforms:
         raise ValidationFailedError(f"{len(report.results)} SHACL result(s)")
@@ -346,6 +350,14 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 def _cmd_describe(args: argparse.Namespace) -> int:
     result = _reasoned_graph(args).describe(args.entity)
     return _print_result(result, args.format, require_rows=True)
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    explanation = _reasoned_graph(args).explain(args.subject, args.object)
+    if not explanation.links:
+        raise NoResultsError(f"no stated or derived link from {args.subject!r} to {args.object!r}")
+    print(explanation.to_text())
+    return 0
 
 
 def _cmd_format(args: argparse.Namespace) -> int:
@@ -546,6 +558,17 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("entity", help="a label, synonym, CURIE or IRI")
     sub.add_argument("--format", choices=RESULT_FORMATS, default="table", help="result format (default: table)")
+    data_option(sub)
+    engine_option(sub)
+
+    sub = command(
+        "explain",
+        _cmd_explain,
+        "why one entity is linked to another: each stated or derived link as a tree down to the quotes",
+        "kg explain 'strict vegetarian diet' 'peripheral neuropathy'",
+    )
+    sub.add_argument("subject", help="where the link starts: a label, synonym, CURIE or IRI")
+    sub.add_argument("object", help="where the link ends")
     data_option(sub)
     engine_option(sub)
 

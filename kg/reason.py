@@ -14,12 +14,22 @@ from rdflib.compare import to_canonical_graph
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 from rdflib.term import Node
 
+from kg.derive import derivations
 from kg.errors import InputError
 from kg.export import canonical_ntriples, write_atomically
 from kg.progress import stage
 from kg.store import new_graph
 
-__all__ = ["FAST_THRESHOLD", "REASONERS", "cache_directory", "choose_reasoner", "infer", "infer_cached", "is_noise"]
+__all__ = [
+    "FAST_THRESHOLD",
+    "REASONERS",
+    "cache_directory",
+    "choose_reasoner",
+    "entail",
+    "infer",
+    "infer_cached",
+    "is_noise",
+]
 
 #: Reasoning methods: owlrl (the reference), fast (kg.fast_reason: native, proven equal on the benchmark graphs),
 #: auto (fast above FAST_THRESHOLD asserted triples, else owlrl).
@@ -36,7 +46,7 @@ _SCHEMA_PREDICATES = {
     OWL.equivalentProperty,
     OWL.sameAs,
 }
-_CACHE_FORMAT = "2"
+_CACHE_FORMAT = "3"  # 3: derivations (kg.derive) cached with the entailments
 
 
 def is_noise(subject: Node, predicate: Node, obj: Node) -> bool:
@@ -69,6 +79,14 @@ def choose_reasoner(asserted: Graph, method: str = "auto") -> str:
 
 
 def infer(asserted: Graph, method: str = "auto") -> Graph:
+    """`entail`, plus a nkg:Derivation explaining each inferred triple between two entities (kg.derive)."""
+    inferred = entail(asserted, method)
+    with stage("explaining derived links"):
+        derivations(asserted, inferred, into=inferred)
+    return inferred
+
+
+def entail(asserted: Graph, method: str = "auto") -> Graph:
     """The OWL 2 RL entailments of `asserted` that it does not already contain, without noise."""
     if choose_reasoner(asserted, method) == "fast":
         from kg.fast_reason import fast_infer  # kg.fast_reason imports this module

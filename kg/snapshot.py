@@ -26,7 +26,7 @@ ASSERTED_GRAPH = ox.NamedNode("https://w3id.org/neuropathy-kg/graph/asserted")
 INFERRED_GRAPH = ox.NamedNode("https://w3id.org/neuropathy-kg/graph/inferred")
 
 #: Bump when the layout of a snapshot changes, so old snapshots are never read as new ones.
-_FORMAT = "2"
+_FORMAT = "3"  # 2: stale scratch folders cleaned; 3: the inferred graph holds derivations
 #: The exact N-Triples of each graph, beside the store: Oxigraph normalises some literals on load (for example
 #: xsd:nonNegativeInteger becomes xsd:integer, oxigraph/oxigraph#526), so the store answers queries while these
 #: files give back the graph exactly as it was asserted, for validation and export.

@@ -40,6 +40,7 @@ PREFIXES: dict[str, str] = {
     "cito": str(CITO),
     "claim": str(CLAIM),
     "dcterms": str(DCTERMS),
+    "derivation": PROJECT_NAMESPACE + "derivation/",
     "entity": str(ENTITY),
     "mapping": PROJECT_NAMESPACE + "mapping/",
     "nkg": str(NKG),

@@ -249,7 +249,9 @@ def test_headers_document_title_description_and_parameters() -> None:
         "claims-by-source",
         "describe",
         "search",
+        "derivation",
     } <= set(queries)
+    assert [p.name for p in queries["derivation"].parameters] == ["subject", "object"]
     assert [p.name for p in queries["causal-chain"].parameters] == ["from", "to"]
     assert queries["search"].parameters[0].kind == "literal"
     assert queries["symptoms"].title == "Symptoms of a condition"
@@ -349,3 +351,89 @@ def test_every_stored_query_is_read_only() -> None:
     for query in stored_queries():
         check_read_only(query.sparql, f"queries/{query.name}.rq")
         screen(query.sparql, f"queries/{query.name}.rq")
+
+
+# ---------------------------------------------------------------------- hedges of derived rows
+
+DERIVATION = "https://w3id.org/neuropathy-kg/derivation/"
+
+
+def test_consequences_carry_the_hedge_of_what_was_derived(shipped: KnowledgeGraph) -> None:
+    stated = labels(
+        shipped, "consequences", ("effectLabel", "relationLabel", "modality"), condition="vitamin B12 deficiency"
+    )
+    assert ("peripheral neuropathy", "causes", "possible") in stated  # the claim's own modality
+    rows = labels(
+        shipped,
+        "consequences",
+        ("effectLabel", "relationLabel", "quote", "derivation", "hedge"),
+        condition="strict vegetarian diet",
+    )
+    # diet causes ("can") B12 deficiency, "one possible cause" of neuropathy if "chronic": never a plain "leads to"
+    assert (
+        "peripheral neuropathy",
+        "leads to",
+        "",
+        f"{DERIVATION}strict-vegetarian-diet--leadsTo--peripheral-neuropathy",
+        "possible; chronic",
+    ) in rows
+    assert all(row[3].startswith(DERIVATION) for row in rows if not row[2])  # every row without a quote is derived
+
+
+def test_causes_name_the_derivation_of_a_derived_cause(shipped: KnowledgeGraph) -> None:
+    rows = labels(shipped, "causes", ("causeLabel", "relationLabel", "derivation", "hedge"), condition="B12 deficiency")
+    derived = {(row[0], row[1]): row[2] for row in rows}
+    assert derived[("strict vegetarian diet", "predisposes to")] == (
+        f"{DERIVATION}strict-vegetarian-diet--predisposesTo--vitamin-b12-deficiency"
+    )
+    assert ("strict vegetarian diet", "causes", "", "") in rows
+
+
+def test_causal_chain_gives_qualifiers_of_stated_links_and_hedges_of_derived_ones(shipped: KnowledgeGraph) -> None:
+    rows = labels(
+        shipped,
+        "causal-chain",
+        ("sourceLabel", "relationLabel", "stated", "modality", "derivation"),
+        **{"from": "strict vegetarian diet", "to": "tingling"},
+    )
+    assert ("vitamin B12 deficiency", "causes", "true", "possible", "") in rows
+    derived = [row for row in rows if row[2] == "false"]
+    assert derived
+    assert all(row[4].startswith(DERIVATION) for row in derived)
+
+
+def test_symptoms_and_treatments_name_derivations(shipped: KnowledgeGraph) -> None:
+    symptoms = labels(
+        shipped, "symptoms", ("symptomLabel", "viaLabel", "derivation"), condition="peripheral neuropathy"
+    )
+    assert (
+        "tingling",
+        "damage to sensory fibres",
+        f"{DERIVATION}peripheral-neuropathy--hasSymptom--tingling",
+    ) in symptoms
+    assert ("cramps", "", "") in symptoms  # stated of the condition itself
+    treatments = labels(
+        shipped,
+        "treatments",
+        ("treatmentLabel", "targetLabel", "modality", "derivation"),
+        condition="peripheral neuropathy",
+    )
+    assert ("lidocaine patch", "nerve pain", "can", "") in treatments
+
+
+def test_describe_shows_qualifiers_and_derivations(shipped: KnowledgeGraph) -> None:
+    rows = labels(
+        shipped,
+        "describe",
+        ("direction", "predicateLabel", "valueLabel", "modality", "derivation", "hedge"),
+        entity="strict vegetarian diet",
+    )
+    assert ("outgoing", "causes", "vitamin B12 deficiency", "can", "", "") in rows
+    assert (
+        "outgoing",
+        "leads to",
+        "peripheral neuropathy",
+        "",
+        f"{DERIVATION}strict-vegetarian-diet--leadsTo--peripheral-neuropathy",
+        "possible; chronic",
+    ) in rows

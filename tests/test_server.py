@@ -175,7 +175,9 @@ def test_stored_query_as_a_resource(client: httpx.Client, shipped: KnowledgeGrap
     assert response.status_code == 200, response.text
     assert rows_of(response.json()) == local_rows(shipped, "symptoms", **SYMPTOMS)
     as_csv = client.get("/queries/symptoms", params=SYMPTOMS, headers={"Accept": "text/csv"})
-    assert as_csv.text.splitlines()[0] == "condition,conditionLabel,symptom,symptomLabel,via,viaLabel,quote"
+    assert as_csv.text.splitlines()[0] == (
+        "condition,conditionLabel,symptom,symptomLabel,via,viaLabel,quote,modality,frequency,derivation,hedge"
+    )
     download = client.get("/queries/symptoms", params={**SYMPTOMS, "format": "tsv"})
     assert download.headers["content-type"].startswith("text/tab-separated-values")
 

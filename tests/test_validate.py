@@ -17,10 +17,11 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from kg import KnowledgeGraph
+from kg.derive import DERIVATION_SHAPES, validation_data
 from kg.packaged import ontology_files, shapes_files
 from kg.store import new_graph, parse_into
 from kg.terms import PREFIXES, SH
-from kg.validate import ValidationReport, ValidationResult
+from kg.validate import ValidationReport, ValidationResult, validate
 
 SHAPE_FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
 SHAPE_NAMESPACE = PREFIXES["shape"]
@@ -91,6 +92,23 @@ EXPECTED: dict[str, set[tuple[str, str | None, str]]] = {
     "TextQuoteSelector-exact": {("quote:39-252-text", "oa:exact", "shape:TextQuoteSelector-exact")},
 }
 
+DERIVATION = "derivation:vitamin-b12-deficiency--leadsTo--peripheral-neuropathy"
+
+#: The same for ontology/shapes-derivations.ttl, whose fixtures stand for asserted plus inferred triples.
+DERIVATION_EXPECTED: dict[str, set[tuple[str, str | None, str]]] = {
+    "Derivation": {("nkg:vitamin-b12-deficiency--leadsTo--peripheral-neuropathy", None, "shape:Derivation")},
+    "Derivation-uninferred-triple": {(DERIVATION, None, "shape:Derivation")},  # the SPARQL constraint
+    "Derivation-object": {(DERIVATION, "rdf:object", "shape:Derivation-object")},
+    "Derivation-predicate": {(DERIVATION, "rdf:predicate", "shape:Derivation-predicate")},
+    "Derivation-premise": {(DERIVATION, "prov:wasDerivedFrom", "shape:Derivation-premise")},
+    "Derivation-premise-exists": {(DERIVATION, "prov:wasDerivedFrom", "shape:Derivation-premise-exists")},
+    "Derivation-rule": {(DERIVATION, "nkg:byRule", "shape:Derivation-rule")},
+    "Derivation-subject": {(DERIVATION, "rdf:subject", "shape:Derivation-subject")},
+    "InferredStatementHasDerivation": {
+        ("entity:vitamin-b12-deficiency", "nkg:leadsTo", "shape:InferredStatementHasDerivation")
+    },
+}
+
 #: Fixtures that break a SPARQL constraint (fixture name -> its node shape); one per sh:sparql in the shapes.
 SPARQL_FIXTURES: dict[str, str] = {
     "Claim-unasserted-triple": "shape:Claim",
@@ -125,6 +143,23 @@ def _shapes() -> Graph:
         if entry.name == "shapes.ttl":
             parse_into(graph, entry, label=f"kg/{entry.name}")
     return graph
+
+
+@cache
+def _derivation_shapes() -> Graph:
+    graph = new_graph()
+    for entry in shapes_files():
+        if entry.name == DERIVATION_SHAPES:
+            parse_into(graph, entry, label=f"kg/{entry.name}")
+    return graph
+
+
+def validate_derivation_fixture(name: str, method: str) -> ValidationReport:
+    """Validate one fixture (asserted plus inferred triples) with the ontology, by the derivation shapes."""
+    graph = new_graph()
+    graph += _ontology()
+    parse_into(graph, SHAPE_FIXTURES / f"{name}.ttl")
+    return validate(graph, _derivation_shapes(), method)
 
 
 def validate_fixture(name: str) -> ValidationReport:
@@ -209,10 +244,62 @@ def test_every_sparql_constraint_has_a_failing_fixture() -> None:
 
 def test_fixture_folder_matches_the_table() -> None:
     on_disk = {path.stem for path in SHAPE_FIXTURES.glob("*.ttl")}
-    assert on_disk == set(EXPECTED) | {"valid"}
+    assert on_disk == set(EXPECTED) | set(DERIVATION_EXPECTED) | {"valid", "valid-derivations"}
 
 
-@pytest.mark.parametrize("name", [*sorted(EXPECTED), "valid"])
+# ---------------------------------------------------------------------- the derivation shapes
+
+
+@pytest.mark.parametrize("method", ["pyshacl", "fast"])
+@pytest.mark.parametrize("name", sorted(DERIVATION_EXPECTED))
+def test_derivation_shape_rejects_its_fixture(name: str, method: str) -> None:
+    report = validate_derivation_fixture(name, method)
+    assert not report.conforms, f"{name}.ttl should not conform"
+    assert {key(result) for result in report.results} == DERIVATION_EXPECTED[name], report.to_table()
+
+
+@pytest.mark.parametrize("method", ["pyshacl", "fast"])
+def test_valid_derivation_conforms(method: str) -> None:
+    report = validate_derivation_fixture("valid-derivations", method)
+    assert report.conforms, report.to_table()
+
+
+def test_every_derivation_shape_has_a_failing_fixture() -> None:
+    shapes = _derivation_shapes()
+    named = {
+        f"shape:{str(subject).removeprefix(SHAPE_NAMESPACE)}"
+        for kind in (SH.NodeShape, SH.PropertyShape)
+        for subject in shapes.subjects(RDF.type, kind)
+    }
+    covered = {shape for expected in DERIVATION_EXPECTED.values() for _focus, _path, shape in expected}
+    assert named == covered
+    sparql = Counter(f"shape:{str(shape).removeprefix(SHAPE_NAMESPACE)}" for shape in shapes.subjects(SH.sparql))
+    assert sparql == Counter({"shape:Derivation": 1, "shape:InferredStatementHasDerivation": 1})
+    assert {"Derivation-uninferred-triple", "InferredStatementHasDerivation"} <= set(DERIVATION_EXPECTED)
+
+
+def test_the_shipped_derivations_conform(shipped: KnowledgeGraph) -> None:
+    report = shipped.validate_derivations()
+    assert report.conforms, report.to_table()
+
+
+def test_a_missing_derivation_is_reported(shipped: KnowledgeGraph) -> None:
+    removed = "https://w3id.org/neuropathy-kg/derivation/strict-vegetarian-diet--leadsTo--tingling"
+    inferred = new_graph()
+    for triple in shipped.inferred:
+        if str(triple[0]) != removed:
+            inferred.add(triple)
+    report = validate(validation_data(shipped.asserted, inferred), _derivation_shapes(), "fast")
+    found = {key(result) for result in report.results}
+    assert ("entity:strict-vegetarian-diet", "nkg:leadsTo", "shape:InferredStatementHasDerivation") in found
+    # and any derivation that had it as a premise now has a premise that does not exist
+    assert {shape for _focus, _path, shape in found} <= {
+        "shape:InferredStatementHasDerivation",
+        "shape:Derivation-premise-exists",
+    }
+
+
+@pytest.mark.parametrize("name", [*sorted(EXPECTED), *sorted(DERIVATION_EXPECTED), "valid", "valid-derivations"])
 def test_fixture_opens_with_a_comment_saying_what_it_shows(name: str) -> None:
     first, second = (SHAPE_FIXTURES / f"{name}.ttl").read_text(encoding="utf-8").splitlines()[:2]
     assert first.startswith("# "), f"{name}.ttl: the first line should be a comment saying what is wrong"

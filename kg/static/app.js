@@ -74,10 +74,33 @@ function withFormat(url, format) {
   return url + (url.includes("?") ? "&" : "?") + "format=" + format;
 }
 
+// A derivation's IRI names its triple (derivation:SUBJECT--PREDICATE--OBJECT, namespaces from /prefixes), so a
+// derived row links to the stored query `derivation` for that subject and object: its steps down to the quotes.
+function isDerivation(iri) {
+  const namespace = state.prefixes.derivation;
+  return Boolean(namespace) && iri.startsWith(namespace) && iri.slice(namespace.length).split("--").length === 3;
+}
+
+function explanationUrl(iri) {
+  const entity = state.prefixes.entity;
+  const [subject, , object] = iri.slice(state.prefixes.derivation.length).split("--");
+  const params = new URLSearchParams({ stored: "derivation", subject: entity + subject, object: entity + object });
+  return "/?" + params.toString();
+}
+
 function termCell(term) {
   const cell = element("td");
   if (!term) return cell;
-  if (term.type === "uri") {
+  if (term.type === "uri" && isDerivation(term.value)) {
+    cell.append(
+      element("a", {
+        href: explanationUrl(term.value),
+        title: `why? the steps of ${term.value} down to the quotes`,
+        textContent: "why? " + compact(term.value),
+        className: "explanation",
+      }),
+    );
+  } else if (term.type === "uri") {
     const link = element("a", {
       href: "/stored?describe=" + encodeURIComponent(term.value),
       title: `describe ${term.value}`,
