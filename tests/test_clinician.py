@@ -9,14 +9,11 @@ assertions read the derivation records (nkg:Derivation) of the reasoned graph.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 
 import pytest
 from rdflib import URIRef
 
 from kg import KnowledgeGraph
-from kg.packaged import ontology_files
-from kg.store import new_graph, parse_into
 from kg.terms import ENTITY, NKG
 
 
@@ -352,14 +349,6 @@ HEDGES = [
 ]
 
 
-@cache
-def _derivations_in_the_ontology() -> bool:
-    graph = new_graph()
-    for entry in ontology_files():
-        parse_into(graph, entry)
-    return (NKG.Derivation, None, None) in graph
-
-
 DERIVATIONS = """
 SELECT ?derivation ?modality ?circumstance WHERE {
     ?derivation a nkg:Derivation ; rdf:subject <%s> ; rdf:predicate <%s> ; rdf:object <%s> .
@@ -369,7 +358,6 @@ SELECT ?derivation ?modality ?circumstance WHERE {
 """
 
 
-@pytest.mark.skipif(not _derivations_in_the_ontology(), reason="derivation records land with branch trust-derive")
 @pytest.mark.parametrize("hedge", HEDGES, ids=lambda hedge: hedge.ask)
 def test_a_derived_row_shows_the_hedge_of_its_premises(shipped: KnowledgeGraph, hedge: Hedge) -> None:
     subject, obj = ENTITY[hedge.subject], ENTITY[hedge.object]

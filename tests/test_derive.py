@@ -131,7 +131,7 @@ def test_no_derivation_is_more_certain_or_more_frequent_than_its_premises(shippe
             assert rank(graph.value(node, NKG.frequency), 1) <= rank(frequency, 1), (node, premise)
             assert set(graph.objects(premise, NKG.circumstance)) <= set(graph.objects(node, NKG.circumstance))
             checked += 1
-    assert checked > 500
+    assert checked >= len(set(graph.subjects(RDF.type, NKG.Derivation))) > 100  # every derivation, each premise
 
 
 def test_a_property_hedge_is_carried_into_what_is_derived(toy: tuple[Graph, Graph]) -> None:
@@ -162,7 +162,10 @@ def test_the_words_expected_next_are_ranked_already(shipped: KnowledgeGraph) -> 
 
 def test_derivation_triples_are_told_apart(shipped: KnowledgeGraph) -> None:
     found = [triple for triple in shipped.inferred if is_derivation_triple(*triple)]
-    assert len(found) > 9 * 400
+    derivations = set(shipped.inferred.subjects(RDF.type, NKG.Derivation))
+    assert len(derivations) > 100
+    # type, triple (3), premise, rule, axiom: at least seven triples each, every one recognised as a derivation's
+    assert len(found) >= 7 * len(derivations)
     assert PREFIXES["derivation"] == "https://w3id.org/neuropathy-kg/derivation/"
 
 

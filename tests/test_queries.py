@@ -394,7 +394,7 @@ def test_causal_chain_gives_qualifiers_of_stated_links_and_hedges_of_derived_one
         shipped,
         "causal-chain",
         ("sourceLabel", "relationLabel", "stated", "modality", "derivation"),
-        **{"from": "strict vegetarian diet", "to": "tingling"},
+        **{"from": "strict vegetarian diet", "to": "peripheral neuropathy"},
     )
     assert ("vitamin B12 deficiency", "causes", "true", "possible", "") in rows
     derived = [row for row in rows if row[2] == "false"]
