@@ -15,7 +15,7 @@ from rdflib.term import Node
 
 from kg.encoding import refuse_surrogates, uniform_text
 from kg.errors import DataFileError, InputError
-from kg.native import parse_line_based
+from kg.native import parse_natively, reads_natively
 from kg.terms import PREFIXES, compact
 from kg.unsafe import NOT_IN_IRI, line_with, refuse_remote_contexts, refuse_unsafe_xml
 
@@ -176,8 +176,8 @@ def parse_into(
 def _parse(parsed: Graph, text: str, syntax: str, name: str) -> None:
     """Parse `text` into `parsed`, turning every parser failure into a DataFileError that names file and line."""
     try:
-        if syntax in ("nt", "nquads"):
-            parse_line_based(parsed, text, syntax, name)  # rdflib's reader is quadratic in the length of a line
+        if reads_natively(text, syntax):
+            parse_natively(parsed, text, syntax, name)  # rdflib's reader is quadratic in the length of a line
         elif syntax in ("trig", "nquads"):
             dataset = Dataset()
             dataset.parse(data=text, format=syntax)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import rdflib.plugins.parsers.notation3
 import rdflib.plugins.parsers.ntriples
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
@@ -189,3 +190,68 @@ def test_a_fifo_or_a_link_to_an_endless_device_is_refused_not_read(tmp_path: Pat
         assert run.returncode == 2
         assert "is not a regular file" in run.stderr.decode()
         assert run.stderr.decode().count("\n") == 1
+
+
+#: Turtle statements of every kind, to repeat on one long line (prefixes on their own line, as usual).
+TURTLE_HEAD = "@prefix ex: <http://example.org/> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+TURTLE_STATEMENTS = (
+    'ex:s{n} ex:p "plain {n}", "English"@EN-gb, \'single\'@fr, 7, 1.50, 2e0, true, "007"^^xsd:integer, '
+    '"explicit"^^<http://www.w3.org/2001/XMLSchema#string> . '
+)
+#: Blank nodes and lists, a few only: comparing graphs with many blank nodes takes rdflib minutes.
+TURTLE_BLANK_NODES = 'ex:s{n} ex:q [ ex:r ( ex:a [ ex:b "nested" ] ) ] . '
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # rdflib's TriG reader, the reference here
+@pytest.mark.parametrize("suffix", [".ttl", ".trig"])
+def test_a_long_turtle_line_is_read_natively_into_the_graph_rdflib_reads(tmp_path: Path, suffix: str) -> None:
+    """The reference is rdflib's reading of the same statements one a line (on one line it takes minutes)."""
+    statements = [TURTLE_STATEMENTS.format(n=n) for n in range(400)]
+    statements += [TURTLE_BLANK_NODES.format(n=n) for n in range(3)]
+
+    def document(separator: str) -> str:
+        body = separator.join(statements)
+        return TURTLE_HEAD + (f"ex:g {{ {body} }}" if suffix == ".trig" else body) + "\n"
+
+    text = document(" ")
+    assert max(len(line) for line in text.splitlines()) > 50_000
+    native = new_graph()
+    parse_into(native, write(tmp_path, f"long{suffix}", text))
+    expected = Graph()
+    if suffix == ".trig":
+        for subject, predicate, obj, _graph in rdflib.Dataset().parse(data=document("\n"), format="trig").quads():
+            expected.add((subject, predicate, obj))
+    else:
+        expected.parse(data=document("\n"), format="turtle")
+    assert len(native) == len(expected) == 400 * 8 + 3 * 7  # "007" and 7 are one integer
+    assert canonical_ntriples(to_canonical_graph(native)) == canonical_ntriples(to_canonical_graph(expected))
+
+
+def test_fifty_thousand_turtle_statements_on_one_line_are_not_read_by_rdflib(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rdflib's Turtle reader took 17 s for these 1.8 MB (quadratic in the line); the native one a fraction."""
+
+    def quadratic(*_arguments: object, **_options: object) -> None:
+        raise AssertionError("rdflib's Turtle reader was used")
+
+    monkeypatch.setattr(rdflib.plugins.parsers.notation3.TurtleParser, "parse", quadratic)
+    line = " ".join(f'<http://example.org/a{n}> <http://example.org/b> "x" .' for n in range(50_000))
+    graph = new_graph()
+    assert parse_into(graph, write(tmp_path, "one-line.ttl", line)) == 50_000
+
+
+def test_deep_nesting_on_a_long_line_is_refused_as_rdflib_refuses_it(tmp_path: Path) -> None:
+    depth = 8_000
+    text = "@prefix ex: <http://example.org/> .\nex:a ex:p " + "[ ex:p " * depth + "ex:b" + " ]" * depth + " .\n"
+    with pytest.raises(DataFileError, match=r"deep\.ttl: nested too deeply to read"):
+        parse_into(new_graph(), write(tmp_path, "deep.ttl", text))
+    long_list = "@prefix ex: <http://example.org/> .\nex:a ex:p (" + " ex:x" * 12_000 + ") .\n"
+    assert parse_into(new_graph(), write(tmp_path, "list.ttl", long_list)) == 24_001
+
+
+def test_an_error_on_a_long_turtle_line_names_file_and_line(tmp_path: Path) -> None:
+    line = " ".join(f'<http://example.org/a{n}> <http://example.org/b> "x" .' for n in range(2_000))
+    path = write(tmp_path, "bad.ttl", "@prefix ex: <http://example.org/> .\n" + line + " ex:a ex:b .\n")
+    with pytest.raises(DataFileError, match=r"bad\.ttl:2: syntax error: "):
+        parse_into(new_graph(), path)
