@@ -370,7 +370,7 @@ def generate(triples: int, *, seed: int = 8, violations: bool = False, baseline:
     label = "synthetic {} 0"
     parameters: dict[str, dict[str, str]] = {
         "affected-body-parts": {"condition": label.format("neuropathy")},
-        "causal-chain": {"from": label.format("diet"), "to": label.format("tingling")},
+        "causal-chain": {"from": label.format("diet"), "to": label.format("neuropathy")},
         "causes": {"condition": "synthetic hub neuropathy"},
         "claims-by-source": {"source": "synthetic document 0 reference 1"},
         "consequences": {"condition": label.format("nutrient deficiency")},

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from kg import __version__
-from kg.errors import InputError, KGError, NoResultsError, ValidationFailedError
+from kg.errors import InconsistentDataError, InputError, KGError, NoResultsError, ValidationFailedError
 from kg.export import EXPORT_FORMATS, canonical_turtle, write_atomically
 from kg.graph import KnowledgeGraph
 from kg.limits import (
@@ -291,9 +291,13 @@ def _cmd_push(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     graph = _graph(args)
     report = graph.validate(method=args.validator)
-    derived = graph.validate_derivations(method=args.validator)
-    results = tuple(sorted((*report.results, *derived.results), key=sort_key))
-    report = ValidationReport(conforms=report.conforms and derived.conforms, results=results)
+    try:
+        derived = graph.validate_derivations(method=args.validator)
+    except InconsistentDataError:
+        pass  # nothing can be derived from a contradiction, which the report already names with its file
+    else:
+        results = tuple(sorted((*report.results, *derived.results), key=sort_key))
+        report = ValidationReport(conforms=report.conforms and derived.conforms, results=results)
     print(report.to_table())
     if not report.conforms:
         raise ValidationFailedError(f"{len(report.results)} SHACL result(s)")

@@ -556,14 +556,21 @@ def test_join_example_of_the_mappings_doc_runs_across_the_graph_and_mondo(shippe
     rows = joined.query(_join_query(), inferred=False).dicts()
     obo = "http://purl.obolibrary.org/obo/"
     found = {
-        (str(row["causeLabel"]), str(row["mondo"]).removeprefix(obo), str(row.get("doid", "")).removeprefix(obo))
+        (
+            str(row["causeLabel"]),
+            str(row.get("modality", "")),
+            str(row["effectLabel"]),
+            str(row["mondo"]).removeprefix(obo),
+            str(row.get("doid", "")).removeprefix(obo),
+        )
         for row in rows
     }
+    # stated links only, each with the article's own hedge: never "multiple sclerosis causes peripheral neuropathy"
     assert found == {
-        ("Crohn’s disease", "MONDO_0005011", "DOID_8778"),
-        ("HIV infection", "MONDO_0005109", "DOID_526"),
-        ("multiple sclerosis", "MONDO_0005301", "DOID_2377"),
-        ("vitamin B12 deficiency", "MONDO_0020696", ""),
+        ("Crohn’s disease", "can", "vitamin B12 deficiency", "MONDO_0005011", "DOID_8778"),
+        ("HIV infection", "can", "vitamin B12 deficiency", "MONDO_0005109", "DOID_526"),
+        ("multiple sclerosis", "can", "vitamin B12 deficiency", "MONDO_0005301", "DOID_2377"),
+        ("vitamin B12 deficiency", "possible", "peripheral neuropathy", "MONDO_0020696", ""),
     }
     assert not shipped.query(_join_query(), inferred=True).rows, "without MONDO's file the join is empty"
 
