@@ -114,3 +114,21 @@ def test_graph_results_offer_turtle(page: Page) -> None:
 def test_errors_are_shown(page: Page) -> None:
     page.goto("/stored?sparql=SELECT+nonsense")
     expect(page.locator("#status.error")).to_contain_text("400")
+
+
+def test_a_derived_row_links_to_its_explanation(page: Page, shipped: KnowledgeGraph) -> None:
+    """A derived row's derivation cell is a 'why?' link: it runs the derivation query for that subject and object,
+    whose rows go down to the quotes of the claims behind the link."""
+    page.goto("/stored?stored=consequences&condition=strict+vegetarian+diet")
+    why = page.locator(
+        "#result-table tbody a.explanation",
+        has_text="derivation:strict-vegetarian-diet--leadsTo--peripheral-neuropathy",
+    )
+    expect(why).to_have_count(1)
+    why.click()
+    page.wait_for_url("**/stored?stored=derivation*")
+    steps = shipped.query("derivation", subject="strict vegetarian diet", object="peripheral neuropathy")
+    expect(page.locator("#result-table tbody tr")).to_have_count(len(steps.rows))
+    shown = page.locator("#result-table tbody").inner_text()
+    assert "One possible cause of peripheral neuropathy is chronic deficiency of vitamin B12" in shown
+    assert "A strict vegetarian diet eliminates the only sources of dietary B12" in shown

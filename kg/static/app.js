@@ -85,7 +85,7 @@ function explanationUrl(iri) {
   const entity = state.prefixes.entity;
   const [subject, , object] = iri.slice(state.prefixes.derivation.length).split("--");
   const params = new URLSearchParams({ stored: "derivation", subject: entity + subject, object: entity + object });
-  return "/?" + params.toString();
+  return "/stored?" + params.toString();
 }
 
 function termCell(term) {
