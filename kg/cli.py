@@ -635,7 +635,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--replace", action="store_true", help="empty the target graph first")
     sub.add_argument("--asserted-only", action="store_true", help="push without the inferred triples")
-    sub.add_argument("--chunk-triples", type=int, default=5_000, help="triples per request (default: 5000)")
+    sub.add_argument(
+        "--chunk-triples", type=int, default=1_000, help="triples per request (default: 1000; Virtuoso fails near 5000)"
+    )
     data_option(sub)
 
     sub = command(

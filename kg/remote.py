@@ -149,7 +149,7 @@ class RemoteGraph:
         graph_iri: str | None = None,
         inferred: bool = True,
         replace: bool = False,
-        chunk_triples: int = 5_000,
+        chunk_triples: int = 1_000,
     ) -> int:
         """Upload the asserted (and inferred) triples in chunks; returns how many triples were sent.
 

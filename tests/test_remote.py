@@ -108,7 +108,7 @@ def test_every_stored_query_gives_the_local_rows(name: str, remote: RemoteGraph,
 
 
 def test_pushing_again_adds_nothing(remote: RemoteGraph, shipped: KnowledgeGraph, store: Store) -> None:
-    remote.push(shipped, graph_iri=store.graph, chunk_triples=1_000)  # no --replace: blank nodes included
+    remote.push(shipped, graph_iri=store.graph)  # the default chunks, no --replace: blank nodes included
     assert count_triples(remote) == len(shipped.graph(inferred=True))
     with_blank_nodes = [triple for triple in shipped.graph(inferred=True) if BNode in map(type, triple)]
     assert len(with_blank_nodes) >= 10
