@@ -20,7 +20,7 @@ from kg.engine import ENGINES
 from kg.errors import InputError, KGError, QueryBusyError, QueryError, QueryTimeoutError
 from kg.results import QueryResult
 from kg.store import new_graph
-from kg.worker import GraphSource, Request, serve
+from kg.worker import GraphSource, Request, memory_in_use, serve
 
 __all__ = [
     "DEFAULT",
@@ -144,7 +144,9 @@ class QueryWorkers:
         finally:
             with self._lock:
                 self._busy_until.pop(id(worker), None)
-            if healthy and not self._closed:
+            # The allocator keeps what a big query took: a worker left holding over half its cap is replaced, or
+            # the next query would fail for want of memory the last one used.
+            if healthy and not self._closed and memory_in_use(worker.process.pid or 0) < WORKER_MEMORY_BYTES // 2:
                 self._idle.put(worker)
             else:
                 worker.kill()

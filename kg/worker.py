@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import resource
 import signal
 from collections.abc import Mapping
@@ -22,7 +23,7 @@ from kg.store import new_graph
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-__all__ = ["GraphSource", "Request", "cap_memory", "serve"]
+__all__ = ["GraphSource", "Request", "cap_memory", "memory_in_use", "serve"]
 
 
 @dataclass(frozen=True)
@@ -116,3 +117,13 @@ class _Runner:
         if self._oxigraph is not None:
             return self._oxigraph.run(sparql, bindings, origin, max_rows=max_rows)
         return run_with_rdflib(self._graph, sparql, bindings, origin, max_rows=max_rows)
+
+
+def memory_in_use(pid: int) -> int:
+    """The data segment of process `pid` in bytes (what the memory cap limits), 0 where /proc cannot tell."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            found = re.search(r"^VmData:\s+(\d+) kB", status.read(), re.MULTILINE)
+    except OSError:
+        return 0
+    return int(found.group(1)) * 1024 if found else 0

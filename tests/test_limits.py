@@ -294,3 +294,18 @@ def test_kg_query_limits_can_be_overridden() -> None:
     )
     assert done.returncode == 0
     assert "(4 rows)" in done.stdout
+
+
+def test_a_worker_left_holding_over_half_its_memory_cap_is_replaced(
+    shipped: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big query's memory stays with the worker after it answers; the next query must not fail for want of it."""
+    pool = shipped.workers(inferred=False, size=1, queue_seconds=30.0)
+    ask = "ASK { ?s ?p ?o }"
+    pool.run(ask, {}, "query", timeout=60.0, max_rows=None)
+    [first] = list(pool._idle.queue)
+    monkeypatch.setattr("kg.limits.memory_in_use", lambda pid: WORKER_MEMORY_BYTES)  # as if the query took it all
+    pool.run(ask, {}, "query", timeout=60.0, max_rows=None)
+    assert not first.process.is_alive(), "the bloated worker is stopped"
+    monkeypatch.undo()
+    assert pool.run(ask, {}, "query", timeout=60.0, max_rows=None).boolean is True  # its replacement answers
