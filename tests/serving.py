@@ -3,6 +3,9 @@ after; finding the command-line clients the tests drive (Jena's rsparql)."""
 
 from __future__ import annotations
 
+import contextlib
+import http.server
+import json
 import os
 import re
 import shutil
@@ -11,10 +14,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -254,3 +259,39 @@ def start_virtuoso(folder: Path) -> Server:
         os.replace(partial, template)
     sql('GRANT SPARQL_UPDATE TO "SPARQL";')
     return server
+
+
+@contextlib.contextmanager
+def recording_endpoint(answer: str) -> Iterator[tuple[str, list[str]]]:
+    """A loopback SPARQL endpoint that answers every request with one row, ?s = `answer`, and records its path:
+    (its base URL, ending in a slash, and the paths requested). Security tests assert that nothing reaches it."""
+    hits: list[str] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            hits.append(self.path)
+            body = {"head": {"vars": ["s"]}, "results": {"bindings": [{"s": {"type": "uri", "value": answer}}]}}
+            payload = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/sparql-results+json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_GET(self) -> None:
+            self._answer()
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self._answer()
+
+        def log_message(self, *_arguments: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/", hits
+    finally:
+        server.shutdown()
+        server.server_close()

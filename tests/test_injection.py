@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import serving
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
@@ -139,45 +138,14 @@ def test_cli_parameters_are_values_too(capsys: pytest.CaptureFixture[str]) -> No
 # ---------------------------------------------------------------------- SERVICE, LOAD, updates, FROM
 
 
-class _Endpoint(http.server.BaseHTTPRequestHandler):
-    """A SPARQL endpoint that answers every query with one row, ?s = <http://example.org/remote>."""
-
-    hits: list[str]
-
-    def _answer(self) -> None:
-        self.hits.append(self.path)
-        body = {"head": {"vars": ["s"]}, "results": {"bindings": [{"s": {"type": "uri", "value": REMOTE}}]}}
-        payload = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/sparql-results+json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def do_GET(self) -> None:
-        self._answer()
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self._answer()
-
-    def log_message(self, *_arguments: object) -> None:
-        pass
-
-
 REMOTE = "http://example.org/remote"
 
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[tuple[str, list[str]]]:
     """A loopback SPARQL endpoint recording every request: (its URL, the paths requested)."""
-    hits: list[str] = []
-    handler = type("Endpoint", (_Endpoint,), {"hits": hits})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/sparql", hits
-    server.shutdown()
-    server.server_close()
+    with serving.recording_endpoint(REMOTE) as (base, hits):
+        yield f"{base}sparql", hits
 
 
 def refused_queries(url: str, secret: Path) -> dict[str, str]:

@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,41 +24,11 @@ from kg.worker import GraphSource
 REMOTE = "http://example.org/remote-secret"
 
 
-class _Recorder(http.server.BaseHTTPRequestHandler):
-    """A SPARQL endpoint that answers every request with one row, ?s = REMOTE, and records it."""
-
-    hits: list[str]
-
-    def _answer(self) -> None:
-        self.hits.append(self.path)
-        body = {"head": {"vars": ["s"]}, "results": {"bindings": [{"s": {"type": "uri", "value": REMOTE}}]}}
-        payload = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/sparql-results+json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def do_GET(self) -> None:
-        self._answer()
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self._answer()
-
-    def log_message(self, *_arguments: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def recorder() -> Iterator[tuple[str, list[str]]]:
     """A loopback HTTP server recording every request: (its base URL, the paths requested)."""
-    hits: list[str] = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), type("Recorder", (_Recorder,), {"hits": hits}))
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/", hits
-    server.shutdown()
-    server.server_close()
+    with serving.recording_endpoint(REMOTE) as recording:
+        yield recording
 
 
 def escape(text: str) -> str:
