@@ -263,14 +263,14 @@ def test_the_one_shot_watchdog_stops_a_sort_at_its_memory_limit() -> None:
 
 
 def test_stored_queries_have_default_limits(shipped: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch) -> None:
-    import kg.graph
+    import kg.querying
 
     assert (STORED_TIMEOUT, STORED_MAX_ROWS) == (120.0, 1_000_000)
-    monkeypatch.setattr(kg.graph, "STORED_MAX_ROWS", 2)
+    monkeypatch.setattr(kg.querying, "STORED_MAX_ROWS", 2)
     with pytest.raises(ResultLimitError, match="more than 2 rows"):
         shipped.query("neuropathy-types")
     assert len(shipped.query("neuropathy-types", max_rows=None)) == 4
-    monkeypatch.setattr(kg.graph, "STORED_TIMEOUT", 0.0)
+    monkeypatch.setattr(kg.querying, "STORED_TIMEOUT", 0.0)
     with pytest.raises(QueryTimeoutError, match="stopped after 0 s"):
         shipped.query("neuropathy-types", max_rows=None)
     assert len(shipped.query("neuropathy-types", timeout=None, max_rows=None)) == 4
