@@ -10,7 +10,6 @@ from rdflib.term import Node
 
 from kg.errors import DataFileError, UnknownQueryError
 from kg.graph import KnowledgeGraph
-from kg.limits import STORED_MAX_ROWS, STORED_TIMEOUT
 from kg.packaged import qc_query_files
 from kg.progress import progress
 from kg.results import format_table
@@ -145,8 +144,7 @@ def run_qc(graph: KnowledgeGraph, rules: list[QCRule] | None = None) -> QCReport
     chosen = qc_rules() if rules is None else rules
     findings: list[QCFinding] = []
     for rule in progress(chosen, label="quality rules"):
-        # the package's own rules: the generous limits of stored queries, not those of a stranger's SPARQL
-        result = graph.query(rule.sparql, inferred=False, timeout=STORED_TIMEOUT, max_rows=STORED_MAX_ROWS)
+        result = graph.query_packaged(rule.sparql, f"queries/qc/{rule.name}.rq", inferred=False)
         for row in result.rows:
             entity, prop, value = (_text(term) for term in row)
             findings.append(QCFinding(rule.level, rule.name, entity, prop, value))

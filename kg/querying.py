@@ -159,6 +159,12 @@ class Queryable:
         )
         return self._run(name_or_sparql, resolved, inferred, "query", *limits, allow_service=allow_service)
 
+    def query_packaged(self, sparql: str, origin: str, *, inferred: bool = True) -> QueryResult:
+        """One of the package's own reviewed queries that is not a stored query (a QC rule): run as stored queries
+        run without a time limit, in this process and unscreened, under their row limit. tests/test_qc.py checks
+        that each such file is read-only, as tests/test_queries.py does for the stored queries."""
+        return self._run(sparql, {}, inferred, origin, None, STORED_MAX_ROWS, trusted=True)
+
     def bindings(self, stored: StoredQuery, params: Mapping[str, str]) -> dict[str, Node]:
         """A stored query's arguments as RDF terms: checked against its header, labels resolved, CURIEs expanded."""
         stored.check_arguments(dict(params))

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from kg import KnowledgeGraph, cli
+from kg.engine import check_read_only
 from kg.errors import DataFileError, UnknownQueryError
 from kg.qc import QCFinding, QCReport, QCRule, parse_qc_rule, qc_rules, run_qc
+from kg.screen import screen
 
 FIXTURES = Path(__file__).parent / "fixtures" / "qc"
 RULE_NAMES = [rule.name for rule in qc_rules()]
@@ -135,3 +137,10 @@ def test_kg_qc_passes_on_the_shipped_graph_in_a_fresh_process() -> None:
     lines = finished.stdout.splitlines()
     assert lines[0] == "level\trule\tentity\tproperty\tvalue"
     assert all(line.startswith("WARN\t") for line in lines[1:])
+
+
+def test_every_rule_is_read_only() -> None:
+    """QC rules run as the package's own reviewed queries (in process, unscreened), so each must pass both here."""
+    for rule in qc_rules():
+        check_read_only(rule.sparql, f"queries/qc/{rule.name}.rq")
+        screen(rule.sparql, f"queries/qc/{rule.name}.rq")
