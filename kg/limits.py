@@ -19,8 +19,7 @@ from rdflib.term import Node
 from kg.engine import ENGINES
 from kg.errors import InputError, KGError, QueryBusyError, QueryError, QueryTimeoutError
 from kg.results import QueryResult
-from kg.store import new_graph
-from kg.worker import GraphSource, Request, memory_in_use, serve
+from kg.worker import GraphSource, Request, memory_in_use, result_of, serve
 
 __all__ = [
     "DEFAULT",
@@ -125,12 +124,25 @@ class QueryWorkers:
         """Run the query in a worker (screened there unless `trusted`); QueryTimeoutError once `timeout` seconds
         have passed (waiting included), QueryBusyError when every worker stays busy past `queue_seconds`."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        request = Request(sparql, dict(bindings), origin, max_rows, trusted, allow_service)
+        try:
+            return self._run_once(request, deadline, timeout)
+        except _WorkerDiedError:
+            # A worker can die of what earlier queries left in it (seen as SIGABRT under load): the query gets one
+            # fresh worker before its own death is reported.
+            try:
+                return self._run_once(request, deadline, timeout)
+            except _WorkerDiedError as again:
+                raise QueryError(f"{origin}: the query worker stopped unexpectedly: {again}") from None
+
+    def _run_once(self, request: Request, deadline: float | None, timeout: float | None) -> QueryResult:
+        origin = request.origin
         worker = self._checkout(deadline, origin, timeout)
         healthy = False
         with self._lock:
             self._busy_until[id(worker)] = math.inf if deadline is None else deadline
         try:
-            worker.connection.send(Request(sparql, dict(bindings), origin, max_rows, trusted, allow_service))
+            worker.connection.send(request)
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not worker.connection.poll(remaining):
                 raise QueryTimeoutError(
@@ -140,7 +152,7 @@ class QueryWorkers:
             reply = worker.connection.recv()
             healthy = True
         except (EOFError, OSError):
-            raise QueryError(f"{origin}: the query worker stopped unexpectedly: {worker.death()}") from None
+            raise _WorkerDiedError(worker.death()) from None
         finally:
             with self._lock:
                 self._busy_until.pop(id(worker), None)
@@ -154,7 +166,7 @@ class QueryWorkers:
                     self._started -= 1
                 if not self._closed:  # its replacement starts now, not under the next query
                     threading.Thread(target=self._refill, name="kg worker refill", daemon=True).start()
-        return _result_of(reply)
+        return result_of(reply)
 
     def _refill(self) -> None:
         with self._lock:
@@ -223,6 +235,10 @@ class QueryWorkers:
         )
 
 
+class _WorkerDiedError(Exception):
+    """A worker process ended while running a query; the message says how (kg.limits._Worker.death)."""
+
+
 class _Worker:
     """One worker process and the parent's end of its pipe."""
 
@@ -282,16 +298,3 @@ def _context() -> multiprocessing.context.ForkServerContext | multiprocessing.co
         context.set_forkserver_preload(["kg.limits"])
         return context
     return multiprocessing.get_context("spawn")
-
-
-def _result_of(reply: object) -> QueryResult:
-    if isinstance(reply, BaseException):
-        raise reply
-    assert isinstance(reply, tuple)
-    variables, rows, boolean, triples = reply
-    graph = None
-    if triples is not None:
-        graph = new_graph()
-        for triple in triples:
-            graph.add(triple)
-    return QueryResult(variables=variables, rows=rows, boolean=boolean, graph=graph)

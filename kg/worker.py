@@ -23,7 +23,7 @@ from kg.store import new_graph
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-__all__ = ["GraphSource", "Request", "cap_memory", "memory_in_use", "serve"]
+__all__ = ["GraphSource", "Request", "cap_memory", "memory_in_use", "result_of", "serve"]
 
 
 @dataclass(frozen=True)
@@ -127,3 +127,17 @@ def memory_in_use(pid: int) -> int:
     except OSError:
         return 0
     return int(found.group(1)) * 1024 if found else 0
+
+
+def result_of(reply: object) -> QueryResult:
+    """A worker's reply as a QueryResult; an error it sent back is raised here."""
+    if isinstance(reply, BaseException):
+        raise reply
+    assert isinstance(reply, tuple)
+    variables, rows, boolean, triples = reply
+    graph = None
+    if triples is not None:
+        graph = new_graph()
+        for triple in triples:
+            graph.add(triple)
+    return QueryResult(variables=variables, rows=rows, boolean=boolean, graph=graph)

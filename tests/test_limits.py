@@ -3,6 +3,7 @@ refused before they reach a native stack, and stored queries have limits too (AP
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -158,19 +159,41 @@ def _capped_workers() -> list[int]:
 def test_a_worker_killed_by_a_signal_is_a_query_error_naming_it_and_is_replaced(
     shipped: KnowledgeGraph, signal_number: int, explained: str
 ) -> None:
-    """What the caller sees when the cap (SIGABRT) or a crash (SIGSEGV) ends a worker: a QueryError that says
-    which, not a guess, and the next query is answered."""
+    """What the caller sees when the cap (SIGABRT) or a crash (SIGSEGV) ends a worker, and then its fresh
+    replacement too: a QueryError that says which, not a guess, and the next query is answered."""
+    shipped.query("ASK { ?s ?p ?o }", timeout=30)
+    stop = threading.Event()
+
+    def kill_until_stopped() -> None:
+        while not stop.wait(0.3):
+            for pid in _capped_workers():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal_number)
+
+    threading.Thread(target=kill_until_stopped, daemon=True).start()
+    try:
+        with pytest.raises(QueryError, match="stopped unexpectedly") as caught:
+            shipped.query(COUNTED, timeout=30)
+    finally:
+        stop.set()
+    assert explained in str(caught.value)
+    assert shipped.query("ASK { entity:tingling ?p ?o }", timeout=30).boolean is True
+
+
+def test_a_query_whose_worker_dies_once_gets_a_fresh_worker(shipped: KnowledgeGraph) -> None:
+    """A worker can die of what earlier queries left in it; the query then runs again on a new worker (here it
+    runs on until its time limit, instead of failing at the first death)."""
     shipped.query("ASK { ?s ?p ?o }", timeout=30)
 
-    def kill_soon() -> None:
+    def kill_once() -> None:
         time.sleep(0.3)
         for pid in _capped_workers():
-            os.kill(pid, signal_number)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGABRT)
 
-    threading.Thread(target=kill_soon, daemon=True).start()
-    with pytest.raises(QueryError, match="stopped unexpectedly") as caught:
-        shipped.query(COUNTED, timeout=30)
-    assert explained in str(caught.value)
+    threading.Thread(target=kill_once, daemon=True).start()
+    with pytest.raises(QueryTimeoutError, match="stopped after 5 s"):
+        shipped.query(COUNTED, timeout=5.0)
     assert shipped.query("ASK { entity:tingling ?p ?o }", timeout=30).boolean is True
 
 
