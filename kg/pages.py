@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
 from importlib.resources import files
 
 from starlette.requests import Request
@@ -53,29 +54,29 @@ def runnable(graph: KnowledgeGraph, query: StoredQuery) -> str | None:
     return "".join(f"PREFIX {prefix}: <{PREFIXES[prefix]}>\n" for prefix in used) + bound
 
 
-async def _page(request: Request) -> Response:
-    html = files("kg").joinpath("static", "index.html").read_bytes()
-    return Response(html, media_type="text/html; charset=utf-8")
+def _html(name: str) -> Callable[[Request], Awaitable[Response]]:
+    """A page of kg/static, served as it is."""
+
+    async def page(request: Request) -> Response:
+        html = files("kg").joinpath("static", name).read_bytes()
+        return Response(html, media_type="text/html; charset=utf-8")
+
+    return page
 
 
-async def _editor(request: Request) -> Response:
-    html = files("kg").joinpath("static", "editor.html").read_bytes()
-    return Response(html, media_type="text/html; charset=utf-8")
+def _files(
+    folder: tuple[str, ...], media_types: dict[str, str], missing: str, headers: dict[str, str] | None = None
+) -> Callable[[Request], Awaitable[Response]]:
+    """The files of a folder of kg/static named in `media_types`, any other name a 404 (`missing` says which)."""
 
+    async def serve(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in media_types:
+            return problem(404, missing.format(name=repr(name)))
+        data = files("kg").joinpath(*folder, name).read_bytes()
+        return Response(data, media_type=media_types[name], headers=headers)
 
-async def _yasgui(request: Request) -> Response:
-    name = request.path_params["name"]
-    if name not in _YASGUI:
-        return problem(404, f"no file {name!r} in the YASGUI build")
-    data = files("kg").joinpath("static", "yasgui", name).read_bytes()
-    return Response(data, media_type=_YASGUI[name], headers={"Cache-Control": "max-age=86400"})
-
-
-async def _static(request: Request) -> Response:
-    name = request.path_params["name"]
-    if name not in _STATIC:
-        return problem(404, f"no static file {name!r}")
-    return Response(files("kg").joinpath("static", name).read_bytes(), media_type=_STATIC[name])
+    return serve
 
 
 async def _prefixes(request: Request) -> Response:
@@ -83,10 +84,14 @@ async def _prefixes(request: Request) -> Response:
 
 
 PAGE_ROUTES = [
-    Route("/", _editor, methods=["GET"]),
-    Route("/stored", _page, methods=["GET"]),
-    Route("/static/yasgui/{name}", _yasgui, methods=["GET"]),
-    Route("/static/{name}", _static, methods=["GET"]),
+    Route("/", _html("editor.html"), methods=["GET"]),
+    Route("/stored", _html("index.html"), methods=["GET"]),
+    Route(
+        "/static/yasgui/{name}",
+        _files(("static", "yasgui"), _YASGUI, "no file {name} in the YASGUI build", {"Cache-Control": "max-age=86400"}),
+        methods=["GET"],
+    ),
+    Route("/static/{name}", _files(("static",), _STATIC, "no static file {name}"), methods=["GET"]),
     Route("/prefixes", _prefixes, methods=["GET"]),
 ]
 
