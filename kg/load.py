@@ -56,11 +56,12 @@ _QUOTE_LIMIT = 200
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _ERROR_PREFIX = re.compile(r"^Parser error (?:at|between) line \d+ [^:]*: ")
 _SURROGATE_ESCAPE = re.compile(r"'\\(?:u|U0000)[dD][89a-fA-F][0-9a-fA-F]{2}'")
-_XSD_LITERAL = re.compile(rb'^[^"\n]*"(.*)"\^\^<' + re.escape(XSD.encode()) + rb"([A-Za-z]+)> \.$", re.MULTILINE)
+_XSD_MARKER = b'"^^<' + XSD.encode()
 _BLANK_EDGE = re.compile(rb"^_:(\S+) <([^>]*)> _:(\S+) \.$", re.MULTILINE)
 _TRIPLE_TERM = re.compile(rb"^(?:<[^>]*>|_:\S+) <[^>]*> <<\(", re.MULTILINE)
 #: UTF-8 of the Unicode spaces beyond ASCII (no-break space, line separator, …): valid in IRIs, unreadable by rdflib.
 _WIDE_SPACE = re.compile(rb"\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80")
+_WIDE_SPACE_STARTS = (b"\xc2\x85", b"\xc2\xa0", b"\xe1\x9a\x80", b"\xe2\x80", b"\xe2\x81\x9f", b"\xe3\x80\x80")
 _REST = b"http://www.w3.org/1999/02/22-rdf-syntax-ns#rest"
 _IRI_FIX = 'percent-encode spaces and the characters <>"{}|^`\\'
 _RELATIVE_FIX = "write the IRI in full, starting with its scheme (https:, urn:, …)"
@@ -209,12 +210,12 @@ def _refuse_bad_terms(name: str, data: bytes, out: bytes, syntax: str) -> None:
     if relative >= 0:
         iri = out[relative + 1 + len(_RELATIVE_BASE) : out.index(b">", relative)].decode()
         problems.append((line_of(iri), f"relative IRI <{iri}>", _RELATIVE_FIX))
-    if _WIDE_SPACE.search(out):
+    if any(start in out for start in _WIDE_SPACE_STARTS) and _WIDE_SPACE.search(out):
         for iri in _iris_with_wide_spaces(out):
             problems.append((line_of(iri), f"invalid IRI <{iri}>", _IRI_FIX))
     if b"<<(" in out and _TRIPLE_TERM.search(out):
         problems.append((line_of("<<"), "RDF-star triple terms are not supported", "state the triple itself"))
-    for form, local in set(_XSD_LITERAL.findall(out)):
+    for form, local in _xsd_literals(out):
         value = form.decode()
         if not fits(_unescaped(value), XSD + local.decode()):
             line = line_of(value)
@@ -226,6 +227,19 @@ def _refuse_bad_terms(name: str, data: bytes, out: bytes, syntax: str) -> None:
     nests = syntax not in ("nt", "nquads") and (syntax not in ("turtle", "trig") or data.count(b"[") > _MAX_NESTING)
     if nests and _nesting(out) > _MAX_NESTING:
         raise DataFileError(name, "nested too deeply to read (lists or blank nodes)", fix="flatten it")
+
+
+def _xsd_literals(out: bytes) -> set[tuple[bytes, bytes]]:
+    """The distinct (lexical form, XSD local name) of the typed literals in N-Triples, one triple a line."""
+    found: set[tuple[bytes, bytes]] = set()
+    position = out.find(_XSD_MARKER)
+    while position >= 0:
+        # subject and predicate (IRIs or blank nodes) hold no quote: the line's first one opens the literal
+        start = out.find(b'"', out.rfind(b"\n", 0, position) + 1)
+        end = out.find(b">", position)
+        found.add((out[start + 1 : position], out[position + len(_XSD_MARKER) : end]))
+        position = out.find(_XSD_MARKER, end)
+    return found
 
 
 def _unescaped(value: str) -> str:
