@@ -12,6 +12,7 @@ import os
 import re
 import stat
 import zlib
+from collections.abc import Iterator
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
@@ -57,12 +58,11 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _ERROR_PREFIX = re.compile(r"^Parser error (?:at|between) line \d+ [^:]*: ")
 _SURROGATE_ESCAPE = re.compile(r"'\\(?:u|U0000)[dD][89a-fA-F][0-9a-fA-F]{2}'")
 _XSD_MARKER = b'"^^<' + XSD.encode()
-_BLANK_EDGE = re.compile(rb"^_:(\S+) <([^>]*)> _:(\S+) \.$", re.MULTILINE)
 _TRIPLE_TERM = re.compile(rb"^(?:<[^>]*>|_:\S+) <[^>]*> <<\(", re.MULTILINE)
 #: UTF-8 of the Unicode spaces beyond ASCII (no-break space, line separator, …): valid in IRIs, unreadable by rdflib.
 _WIDE_SPACE = re.compile(rb"\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80")
-_WIDE_SPACE_STARTS = (b"\xc2\x85", b"\xc2\xa0", b"\xe1\x9a\x80", b"\xe2\x80", b"\xe2\x81\x9f", b"\xe3\x80\x80")
-_REST = b"http://www.w3.org/1999/02/22-rdf-syntax-ns#rest"
+_ASCII = bytes(range(128))
+_REST = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#rest>"
 _IRI_FIX = 'percent-encode spaces and the characters <>"{}|^`\\'
 _RELATIVE_FIX = "write the IRI in full, starting with its scheme (https:, urn:, …)"
 
@@ -121,7 +121,13 @@ def ntriples_of(source: Path | Traversable, *, label: str | None = None, max_byt
         raise _syntax_error(name, data, syntax, error) from None
     assert out is not None
     _refuse_bad_terms(name, data, out, syntax)
-    return out
+    return _distinct(out) if syntax in ("nquads", "trig") else out
+
+
+def _distinct(out: bytes) -> bytes:
+    """The lines of `out` without repeats (a triple in two named graphs is one triple of the merged graph)."""
+    lines = out.split(b"\n")
+    return out if len(set(lines)) == len(lines) else b"".join(line + b"\n" for line in dict.fromkeys(lines) if line)
 
 
 def _read(source: Path | Traversable, name: str, limit: int | None) -> bytes:
@@ -210,8 +216,10 @@ def _refuse_bad_terms(name: str, data: bytes, out: bytes, syntax: str) -> None:
     if relative >= 0:
         iri = out[relative + 1 + len(_RELATIVE_BASE) : out.index(b">", relative)].decode()
         problems.append((line_of(iri), f"relative IRI <{iri}>", _RELATIVE_FIX))
-    if any(start in out for start in _WIDE_SPACE_STARTS) and _WIDE_SPACE.search(out):
-        for iri in _iris_with_wide_spaces(out):
+    # Deleting ASCII leaves every multi-byte character whole (its bytes are all >= 0x80) and scans at memory speed.
+    wide = set(_WIDE_SPACE.findall(out.translate(None, _ASCII)))
+    if wide:
+        for iri in _iris_with_wide_spaces(out, wide):
             problems.append((line_of(iri), f"invalid IRI <{iri}>", _IRI_FIX))
     if b"<<(" in out and _TRIPLE_TERM.search(out):
         problems.append((line_of("<<"), "RDF-star triple terms are not supported", "state the triple itself"))
@@ -249,25 +257,41 @@ def _unescaped(value: str) -> str:
     return value.replace("\\t", "\t").replace("\\n", "\n").replace("\\r", "\r").replace('\\"', '"')
 
 
-def _iris_with_wide_spaces(out: bytes) -> list[str]:
+def _iris_with_wide_spaces(out: bytes, spaces: set[bytes]) -> list[str]:
+    """The IRIs holding one of `spaces` (UTF-8 of Unicode spaces), read from the lines that hold one."""
     found: list[str] = []
-    for raw_line in out.splitlines():
-        if not _WIDE_SPACE.search(raw_line):
-            continue
-        for triple in ox.parse(raw_line, format=ox.RdfFormat.N_TRIPLES):
-            terms = [triple.subject, triple.predicate, triple.object]
-            if isinstance(triple.object, ox.Literal):
-                terms.append(triple.object.datatype)
-            found += [term.value for term in terms if isinstance(term, ox.NamedNode) and NOT_IN_IRI.search(term.value)]
+    lines: set[bytes] = set()
+    for space in spaces:
+        position = out.find(space)
+        while position >= 0:
+            start, end = out.rfind(b"\n", 0, position) + 1, out.find(b"\n", position)
+            lines.add(out[start : end + 1])
+            position = out.find(space, end)
+    for triple in ox.parse(b"".join(sorted(lines)), format=ox.RdfFormat.N_TRIPLES):
+        terms = [triple.subject, triple.predicate, triple.object]
+        if isinstance(triple.object, ox.Literal):
+            terms.append(triple.object.datatype)
+        found += [term.value for term in terms if isinstance(term, ox.NamedNode) and NOT_IN_IRI.search(term.value)]
     return found
+
+
+def _blank_edges(out: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """(subject, object) of the lines linking two blank nodes, except the links of RDF lists (rdf:rest)."""
+    position = out.find(b"> _:")
+    while position >= 0:
+        start, end = out.rfind(b"\n", 0, position) + 1, out.find(b"\n", position)
+        if out.startswith(b"_:", start):
+            subject, predicate, obj = out[start:end].split(b" ", 2)
+            if predicate != _REST and obj.startswith(b"_:"):
+                yield subject, obj.removesuffix(b" .")
+        position = out.find(b"> _:", end)
 
 
 def _nesting(out: bytes) -> int:
     """How deep blank nodes nest (`[ ex:p [ ex:p … ] ]`), not counting the links of RDF lists; cycle-safe."""
     children: dict[bytes, list[bytes]] = {}
-    for subject, predicate, obj in _BLANK_EDGE.findall(out):
-        if predicate != _REST:
-            children.setdefault(subject, []).append(obj)
+    for subject, obj in _blank_edges(out):
+        children.setdefault(subject, []).append(obj)
     depth: dict[bytes, int] = {}
     for root in children:
         stack = [(root, False)]
