@@ -1,13 +1,15 @@
 """Reading one RDF file (any supported syntax, optionally gzip-compressed) into exact N-Triples, natively.
 
-Memory, not bytes, is the limit: a file of N triples needs about 4 bytes of memory per byte of its N-Triples (the
-file, the parsed text and the N-Triples held at once, each ~110-130 bytes a triple for typical data): about 0.5 GB for
-1M triples, 65 MB for DOID's 186k (measured: docs/performance.md). Set $KG_MAX_FILE_BYTES to refuse larger files.
+Memory, not bytes, is the limit (no size cap unless $KG_MAX_FILE_BYTES is set): a file of N triples needs about
+its own size plus the size of its N-Triples at once (N-Triples run 100-200 bytes a triple), measured at 260 bytes
+a triple: 260 MiB for the generated 1M-triple graph (69 MB of Turtle), 47 MiB for DOID's 186k triples (see
+docs/performance.md). A gzip-compressed file is decompressed in memory first.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import re
 import stat
@@ -116,10 +118,13 @@ def ntriples_of(source: Path | Traversable, *, label: str | None = None, max_byt
     try:
         quads = ox.parse(data, format=_FORMATS[syntax], base_iri=base, rename_blank_nodes=True)
         triples = (quad.triple for quad in quads) if syntax in ("nquads", "trig") else quads
-        out = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        # into a BytesIO, whose getvalue() hands over its buffer: serializing to bytes would hold the text twice
+        buffer = io.BytesIO()
+        ox.serialize(triples, buffer, format=ox.RdfFormat.N_TRIPLES)
     except SyntaxError as error:
         raise _syntax_error(name, data, syntax, error) from None
-    assert out is not None
+    out = buffer.getvalue()
+    del buffer
     _refuse_bad_terms(name, data, out, syntax)
     return _distinct(out) if syntax in ("nquads", "trig") else out
 
