@@ -10,15 +10,14 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import RDF
-
 from kg.errors import DataFileError, InputError
-from kg.store import new_graph
-from kg.terms import PREFIXES
 
 if TYPE_CHECKING:
     from curies import Converter
+    from rdflib import Graph, Namespace
+
+    SSSOM: Namespace
+    MAPPING: Namespace
 
 __all__ = [
     "COLUMNS",
@@ -34,10 +33,21 @@ __all__ = [
     "write_mapping_set",
 ]
 
-#: The SSSOM vocabulary, used for the per-mapping resources that keep every column in RDF.
-SSSOM = Namespace(PREFIXES["sssom"])
-#: Minted mapping resources: MAPPING[str(n)] for the n-th row (1-based, in file order).
-MAPPING = Namespace(PREFIXES["mapping"])
+#: The SSSOM vocabulary (SSSOM), used for the per-mapping resources that keep every column in RDF, and the minted
+#: mapping resources (MAPPING[str(n)] for the n-th row, 1-based, in file order): kg.terms.PREFIXES "sssom", "mapping".
+_NAMESPACES = {"SSSOM": "https://w3id.org/sssom/", "MAPPING": "https://w3id.org/neuropathy-kg/mapping/"}
+_SSSOM, _MAPPING = _NAMESPACES["SSSOM"], _NAMESPACES["MAPPING"]
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def __getattr__(name: str) -> Namespace:
+    """SSSOM and MAPPING as rdflib namespaces, made on first use: reading and N-Triples need no rdflib."""
+    if name not in _NAMESPACES:
+        raise AttributeError(f"module 'kg.mappings' has no attribute {name!r}")
+    from rdflib import Namespace
+
+    return Namespace(_NAMESPACES[name])
+
 
 #: A metadata value of the YAML header: a scalar, a list of scalars, or a mapping (only `curie_map`).
 MetadataValue = str | list[str] | dict[str, str]
@@ -233,23 +243,27 @@ def _statements(metadata: Metadata, rows: list[MappingRow]) -> Iterator[tuple[st
         subject, predicate, obj = (
             _iri(converter, value) for value in (row.subject_id, row.predicate_id, row.object_id)
         )
-        mapping = f"{MAPPING}{number}"
+        mapping = f"{_MAPPING}{number}"
         yield subject, predicate, obj, False
-        yield mapping, str(RDF.type), f"{SSSOM}Mapping", False
-        yield mapping, f"{SSSOM}subject_id", subject, False
-        yield mapping, f"{SSSOM}predicate_id", predicate, False
-        yield mapping, f"{SSSOM}object_id", obj, False
-        yield mapping, f"{SSSOM}mapping_justification", _iri(converter, row.mapping_justification), False
+        yield mapping, _RDF_TYPE, f"{_SSSOM}Mapping", False
+        yield mapping, f"{_SSSOM}subject_id", subject, False
+        yield mapping, f"{_SSSOM}predicate_id", predicate, False
+        yield mapping, f"{_SSSOM}object_id", obj, False
+        yield mapping, f"{_SSSOM}mapping_justification", _iri(converter, row.mapping_justification), False
         for column in ("subject_label", "object_label", "object_source_version", "comment"):
             if getattr(row, column):
-                yield mapping, f"{SSSOM}{column}", getattr(row, column), True
+                yield mapping, f"{_SSSOM}{column}", getattr(row, column), True
 
 
 def mappings_graph(metadata: Metadata, rows: list[MappingRow]) -> Graph:
     """One SKOS triple per row, plus a mapping resource per row whose sssom: properties keep every column."""
+    from rdflib import Literal, URIRef
+
+    from kg.store import new_graph
+
     graph = new_graph()
-    graph.bind("sssom", str(SSSOM))
-    graph.bind("mapping", str(MAPPING))
+    graph.bind("sssom", _SSSOM)
+    graph.bind("mapping", _MAPPING)
     for subject, predicate, obj, text in _statements(metadata, rows):
         graph.add((URIRef(subject), URIRef(predicate), Literal(obj) if text else URIRef(obj)))
     return graph

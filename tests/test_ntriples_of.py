@@ -4,6 +4,8 @@ the parser accepts but the graph must not hold is refused with file and line; XS
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,9 @@ from rdflib.compare import isomorphic
 from kg import DataFileError
 from kg.lexical import XSD, fits
 from kg.load import FORMAT_BY_SUFFIX, ntriples_of, rdf_suffix
+from kg.mappings import MAPPING, SSSOM
 from kg.store import expand_paths
+from kg.terms import PREFIXES
 
 ROOT = Path(__file__).parents[1]
 #: The real ontology (../shared/datasets/ beside the checkout, or beside the folder of worktrees).
@@ -176,3 +180,13 @@ def test_lexical_forms_xsd_allows(form: str, datatype: str) -> None:
 )
 def test_lexical_forms_xsd_refuses(form: str, datatype: str) -> None:
     assert not fits(form, XSD + datatype)
+
+
+def test_loading_and_mapping_triples_import_no_rdflib() -> None:
+    program = (
+        "import sys, kg.load, kg.mappings; from kg.mappings import mapping_ntriples, read_mapping_set; "
+        "sys.exit('rdflib' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", program], check=False).returncode == 0
+    assert str(SSSOM) == PREFIXES["sssom"]
+    assert str(MAPPING) == PREFIXES["mapping"]
