@@ -19,7 +19,9 @@ def add_ntriples(graph: Graph, data: bytes) -> int:
     rdflib's own N-Triples reader takes time quadratic in the length of a line; Oxigraph's is linear.
     """
     blank_nodes: dict[str, BNode] = {}
-    prefix = uuid.uuid4().hex  # one random prefix and a counter: a uuid4 per node costs a third of the time
+    # one random prefix and a counter (a uuid4 per node costs a third of the time); a letter first, as rdflib's
+    # own labels, so RDF/XML can write them as rdf:nodeID (an XML name)
+    prefix = f"N{uuid.uuid4().hex}"
 
     def convert(term: object) -> Node:
         if isinstance(term, ox.NamedNode):
