@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from kg.kgx import write_kgx
     from kg.limits import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, STORED_MAX_ROWS, STORED_TIMEOUT
+    from kg.load import ntriples_of
+    from kg.mappings import mapping_ntriples
     from kg.qc import QCFinding, QCReport, QCRule, qc_rules, run_qc
     from kg.release import release_files, write_release
     from kg.remote import RemoteGraph
@@ -55,7 +57,9 @@ _LAZY = {
     "causal_network": "kg.diagram",
     "diagram": "kg.diagram",
     "export_mapping_set": "kg.sssom_formats",
+    "mapping_ntriples": "kg.mappings",
     "network_isolation": "kg.sandbox",
+    "ntriples_of": "kg.load",
     "qc_rules": "kg.qc",
     "reference_html": "kg.docs",
     "release_files": "kg.release",
@@ -109,7 +113,9 @@ __all__ = [
     "causal_network",
     "diagram",
     "export_mapping_set",
+    "mapping_ntriples",
     "network_isolation",
+    "ntriples_of",
     "progress",
     "qc_rules",
     "reference_html",

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import RDF
-from rdflib.term import Node
-
 from kg.errors import DataFileError, InputError
-from kg.store import new_graph
-from kg.terms import PREFIXES
 
 if TYPE_CHECKING:
     from curies import Converter
+    from rdflib import Graph, Namespace
+
+    SSSOM: Namespace
+    MAPPING: Namespace
 
 __all__ = [
     "COLUMNS",
@@ -28,16 +27,27 @@ __all__ = [
     "Metadata",
     "MetadataValue",
     "converter_of",
+    "mapping_ntriples",
     "mappings_graph",
     "read_mapping_set",
-    "rows_from_graph",
     "write_mapping_set",
 ]
 
-#: The SSSOM vocabulary, used for the per-mapping resources that keep every column in RDF.
-SSSOM = Namespace(PREFIXES["sssom"])
-#: Minted mapping resources: MAPPING[str(n)] for the n-th row (1-based, in file order).
-MAPPING = Namespace(PREFIXES["mapping"])
+#: The SSSOM vocabulary (SSSOM), used for the per-mapping resources that keep every column in RDF, and the minted
+#: mapping resources (MAPPING[str(n)] for the n-th row, 1-based, in file order): kg.terms.PREFIXES "sssom", "mapping".
+_NAMESPACES = {"SSSOM": "https://w3id.org/sssom/", "MAPPING": "https://w3id.org/neuropathy-kg/mapping/"}
+_SSSOM, _MAPPING = _NAMESPACES["SSSOM"], _NAMESPACES["MAPPING"]
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def __getattr__(name: str) -> Namespace:
+    """SSSOM and MAPPING as rdflib namespaces, made on first use: reading and N-Triples need no rdflib."""
+    if name not in _NAMESPACES:
+        raise AttributeError(f"module 'kg.mappings' has no attribute {name!r}")
+    from rdflib import Namespace
+
+    return Namespace(_NAMESPACES[name])
+
 
 #: A metadata value of the YAML header: a scalar, a list of scalars, or a mapping (only `curie_map`).
 MetadataValue = str | list[str] | dict[str, str]
@@ -78,9 +88,6 @@ class MappingRow:
 
 #: The TSV columns, in order (the fields of MappingRow).
 COLUMNS: tuple[str, ...] = tuple(field.name for field in fields(MappingRow))
-
-
-# ---------------------------------------------------------------------- reading
 
 
 def read_mapping_set(source: Traversable | Path) -> tuple[Metadata, list[MappingRow]]:
@@ -229,66 +236,52 @@ def converter_of(metadata: Metadata) -> Converter:
     return Converter.from_prefix_map(prefixes)
 
 
-def mappings_graph(metadata: Metadata, rows: list[MappingRow]) -> Graph:
-    """One SKOS triple per row, plus a mapping resource per row whose sssom: properties keep every column."""
+def _statements(metadata: Metadata, rows: list[MappingRow]) -> Iterator[tuple[str, str, str, bool]]:
+    """(subject, predicate, object, object is text) of the SKOS triple and the mapping resource of every row."""
     converter = converter_of(metadata)
-    graph = new_graph()
-    graph.bind("sssom", str(SSSOM))
-    graph.bind("mapping", str(MAPPING))
     for number, row in enumerate(rows, start=1):
         subject, predicate, obj = (
             _iri(converter, value) for value in (row.subject_id, row.predicate_id, row.object_id)
         )
-        graph.add((subject, predicate, obj))
-        mapping = MAPPING[str(number)]
-        graph.add((mapping, RDF.type, SSSOM.Mapping))
-        graph.add((mapping, SSSOM.subject_id, subject))
-        graph.add((mapping, SSSOM.predicate_id, predicate))
-        graph.add((mapping, SSSOM.object_id, obj))
-        graph.add((mapping, SSSOM.mapping_justification, _iri(converter, row.mapping_justification)))
+        mapping = f"{_MAPPING}{number}"
+        yield subject, predicate, obj, False
+        yield mapping, _RDF_TYPE, f"{_SSSOM}Mapping", False
+        yield mapping, f"{_SSSOM}subject_id", subject, False
+        yield mapping, f"{_SSSOM}predicate_id", predicate, False
+        yield mapping, f"{_SSSOM}object_id", obj, False
+        yield mapping, f"{_SSSOM}mapping_justification", _iri(converter, row.mapping_justification), False
         for column in ("subject_label", "object_label", "object_source_version", "comment"):
-            value: str = getattr(row, column)
-            if value:
-                graph.add((mapping, SSSOM[column], Literal(value)))
+            if getattr(row, column):
+                yield mapping, f"{_SSSOM}{column}", getattr(row, column), True
+
+
+def mappings_graph(metadata: Metadata, rows: list[MappingRow]) -> Graph:
+    """One SKOS triple per row, plus a mapping resource per row whose sssom: properties keep every column."""
+    from rdflib import Literal, URIRef
+
+    from kg.store import new_graph
+
+    graph = new_graph()
+    graph.bind("sssom", _SSSOM)
+    graph.bind("mapping", _MAPPING)
+    for subject, predicate, obj, text in _statements(metadata, rows):
+        graph.add((URIRef(subject), URIRef(predicate), Literal(obj) if text else URIRef(obj)))
     return graph
 
 
-def rows_from_graph(graph: Graph, metadata: Metadata) -> list[MappingRow]:
-    """The rows kept in a graph made by mappings_graph, in mapping-number order (CURIEs from the curie_map)."""
-    converter = converter_of(metadata)
-    numbered: list[tuple[int, MappingRow]] = []
-    for mapping in set(graph.subjects(RDF.type, SSSOM.Mapping)):
-        local = str(mapping).removeprefix(str(MAPPING))
-        if not local.isdigit():
-            raise InputError(f"{mapping}: mapping resources must be {MAPPING}<number>")
-        iris = {column: graph.value(mapping, SSSOM[column]) for column in _CURIE_CELLS}
-        subject, predicate, obj = iris["subject_id"], iris["predicate_id"], iris["object_id"]
-        if (subject, predicate, obj) not in graph:
-            raise InputError(f"{mapping}: the graph lacks the mapping triple {subject} {predicate} {obj}")
-        texts = {
-            column: _text(graph.value(mapping, SSSOM[column]))
-            for column in ("subject_label", "object_label", "object_source_version", "comment")
-        }
-        curies = {column: _curie(converter, mapping, iri) for column, iri in iris.items()}
-        numbered.append((int(local), MappingRow(**curies, **texts)))
-    return [row for _number, row in sorted(numbered)]
+def mapping_ntriples(metadata: Metadata, rows: list[MappingRow]) -> bytes:
+    """The triples of `mappings_graph`, as N-Triples (one a line), made without rdflib."""
+    import pyoxigraph as ox
+
+    triples = (
+        ox.Triple(ox.NamedNode(s), ox.NamedNode(p), ox.Literal(o) if text else ox.NamedNode(o))
+        for s, p, o, text in _statements(metadata, rows)
+    )
+    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
 
 
-def _iri(converter: Converter, curie: str) -> URIRef:
+def _iri(converter: Converter, curie: str) -> str:
     iri = converter.expand(curie)
     if iri is None:
         raise InputError(f"{curie!r}: prefix not in the mapping set's curie_map")
-    return URIRef(iri)
-
-
-def _curie(converter: Converter, mapping: Node, iri: Node | None) -> str:
-    if not isinstance(iri, URIRef):
-        raise InputError(f"{mapping}: an sssom: *_id property is missing or not an IRI")
-    curie = converter.compress(str(iri))
-    if curie is None:
-        raise InputError(f"{mapping}: {iri} has no prefix in the mapping set's curie_map")
-    return curie
-
-
-def _text(value: Node | None) -> str:
-    return "" if value is None else str(value)
+    return iri

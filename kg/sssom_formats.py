@@ -9,19 +9,28 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
+from rdflib.term import Node
 
 from kg.errors import InputError
 from kg.export import canonical_ntriples
-from kg.mappings import COLUMNS, SSSOM, MappingRow, Metadata, converter_of, write_mapping_set
+from kg.mappings import COLUMNS, MAPPING, SSSOM, MappingRow, Metadata, converter_of, write_mapping_set
 from kg.store import new_graph
 
 if TYPE_CHECKING:
     from curies import Converter
 
-__all__ = ["MAPPING_FORMATS", "export_mapping_set", "sssom_graph", "sssom_json", "sssom_owl_graph"]
+__all__ = [
+    "MAPPING_FORMATS",
+    "export_mapping_set",
+    "rows_from_graph",
+    "sssom_graph",
+    "sssom_json",
+    "sssom_owl_graph",
+]
 
 #: Formats `kg mappings` writes: SSSOM/TSV (the file itself), SSSOM/JSON, SSSOM/RDF in Turtle, and OWL (RDF/XML).
 MAPPING_FORMATS = ("sssom", "json", "turtle", "owl")
+_CURIE_CELLS = ("subject_id", "predicate_id", "object_id", "mapping_justification")
 
 #: How SSSOM/RDF writes each metadata slot: its property (the slot_uri of the SSSOM schema) and the kind of value.
 #: "iri" values are IRIs (CURIEs expanded with the curie_map), "date" xsd:date literals, "text" plain strings.
@@ -176,3 +185,37 @@ def _node(converter: Converter, value: str, kind: str) -> URIRef | Literal:
     if iri is None:
         raise InputError(f"{value!r}: prefix not in the mapping set's curie_map")
     return URIRef(iri)
+
+
+def rows_from_graph(graph: Graph, metadata: Metadata) -> list[MappingRow]:
+    """The rows kept in a graph made by mappings_graph, in mapping-number order (CURIEs from the curie_map)."""
+    converter = converter_of(metadata)
+    numbered: list[tuple[int, MappingRow]] = []
+    for mapping in set(graph.subjects(RDF.type, SSSOM.Mapping)):
+        local = str(mapping).removeprefix(str(MAPPING))
+        if not local.isdigit():
+            raise InputError(f"{mapping}: mapping resources must be {MAPPING}<number>")
+        iris = {column: graph.value(mapping, SSSOM[column]) for column in _CURIE_CELLS}
+        subject, predicate, obj = iris["subject_id"], iris["predicate_id"], iris["object_id"]
+        if (subject, predicate, obj) not in graph:
+            raise InputError(f"{mapping}: the graph lacks the mapping triple {subject} {predicate} {obj}")
+        texts = {
+            column: _text(graph.value(mapping, SSSOM[column]))
+            for column in ("subject_label", "object_label", "object_source_version", "comment")
+        }
+        curies = {column: _curie(converter, mapping, iri) for column, iri in iris.items()}
+        numbered.append((int(local), MappingRow(**curies, **texts)))
+    return [row for _number, row in sorted(numbered)]
+
+
+def _curie(converter: Converter, mapping: Node, iri: Node | None) -> str:
+    if not isinstance(iri, URIRef):
+        raise InputError(f"{mapping}: an sssom: *_id property is missing or not an IRI")
+    curie = converter.compress(str(iri))
+    if curie is None:
+        raise InputError(f"{mapping}: {iri} has no prefix in the mapping set's curie_map")
+    return curie
+
+
+def _text(value: Node | None) -> str:
+    return "" if value is None else str(value)

@@ -8,9 +8,17 @@ import re
 from collections.abc import Iterator
 from xml.parsers import expat
 
+from kg.encoding import refuse_surrogates
 from kg.errors import DataFileError
 
-__all__ = ["NOT_IN_IRI", "line_with", "refuse_remote_contexts", "refuse_unsafe_xml"]
+__all__ = [
+    "NOT_IN_IRI",
+    "json_ld_checked",
+    "line_with",
+    "refuse_remote_contexts",
+    "refuse_unsafe_xml",
+    "xml_well_formed",
+]
 
 #: Characters that entity references in one RDF/XML file may expand to: ten times the file, plus a megabyte.
 #: Ordinary files (Protégé writes `&owl;` for the OWL namespace) stay far below; "billion laughs" does not.
@@ -20,6 +28,8 @@ _ENTITY_EXPANSION_ALLOWANCE = 1_000_000
 #: What an IRI may not contain (RFC 3987), and any Unicode space (a pasted no-break space; rdflib cannot read it back).
 NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]|\s')
 _ENTITY_REFERENCE = re.compile(rb"&([A-Za-z_:][-A-Za-z0-9._:]*);")
+#: A blank node label N-Triples can write; JSON-LD allows any text after "_:" and the native parser drops the others.
+_PLAIN_BLANK_NODE = re.compile(r"_:[A-Za-z0-9_]([-A-Za-z0-9_.]*[-A-Za-z0-9_])?")
 
 
 def line_with(text: str, fragment: str) -> int | None:
@@ -54,6 +64,52 @@ def refuse_remote_contexts(name: str, text: str) -> None:
                 line=line_with(text, json.dumps(iri)[1:-1]),
                 fix='percent-encode spaces and the characters <>"{}|^`\\',
             )
+
+
+def json_ld_checked(name: str, text: str) -> bytes:
+    """The JSON-LD document, refused as `refuse_remote_contexts` says or when it holds a lone surrogate; blank
+    node labels N-Triples cannot write (`_:;b`) are relabelled, as a label carries no meaning."""
+    try:
+        refuse_remote_contexts(name, text)
+        strings = list(_json_strings(json.loads(text)))
+    except RecursionError:
+        raise DataFileError(name, "nested too deeply to read (arrays, objects or entities)", fix="flatten it") from None
+    refuse_surrogates(name, text, strings)
+    odd = {item for item in strings if item.startswith("_:") and not _PLAIN_BLANK_NODE.fullmatch(item)}
+    if not odd:
+        return text.encode()
+    labels = {label: f"_:odd{number}" for number, label in enumerate(sorted(odd))}
+
+    def relabelled(node: object) -> object:
+        if isinstance(node, dict):
+            return {labels.get(key, key): relabelled(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [relabelled(item) for item in node]
+        return labels.get(node, node) if isinstance(node, str) else node
+
+    return json.dumps(relabelled(json.loads(text))).encode()
+
+
+def _json_strings(node: object) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield key
+            yield from _json_strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _json_strings(item)
+    elif isinstance(node, str):
+        yield node
+
+
+def xml_well_formed(name: str, data: bytes) -> None:
+    """Refuse RDF/XML that is not well-formed XML (the native parser stops reading at a truncation silently)."""
+    parser = expat.ParserCreate(namespace_separator=" ")
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as error:
+        problem = expat.ErrorString(error.code) if error.code is not None else str(error)
+        raise DataFileError(name, f"syntax error: {problem}", line=error.lineno) from None
 
 
 def _json_ld_iris(node: object) -> Iterator[str]:

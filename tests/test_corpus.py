@@ -14,7 +14,8 @@ import pytest
 
 from kg import DataFileError, InputError, KnowledgeGraph
 from kg.cli import main
-from kg.store import DEFAULT_MAX_FILE_BYTES, new_graph, parse_into
+from kg.load import max_file_bytes, ntriples_of
+from kg.store import new_graph, parse_into
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -68,15 +69,15 @@ EXPECTED: dict[str, tuple[int | None, str]] = {
     "truncated.trig": (4, "syntax error"),
     "two-triples-one-line.nt": (1, "only a single triple or quad can be written in a line"),
     "undefined-prefix.rdf": (4, "unbound prefix"),
-    "undefined-prefix.trig": (3, 'Prefix "undeclared:" not bound'),
-    "undefined-prefix.ttl": (4, 'Prefix "undeclared:" not bound'),
+    "undefined-prefix.trig": (3, "the prefix undeclared: has not been declared"),
+    "undefined-prefix.ttl": (4, "the prefix undeclared: has not been declared"),
     "unknown-suffix.yaml": (None, "unknown RDF file suffix '.yaml'"),
     "unparsed-entity.rdf": (4, "unparsed entity 'picture'"),
     "whitespace-only.ttl": (None, "file is empty"),
     "wrong-datatype-date.ttl": (4, "'yesterday' is not a valid xsd:date"),
     "wrong-datatype-integer.ttl": (3, "'forty-two' is not a valid xsd:integer"),
     "wrong-datatype.jsonld": (1, "'forty-two' is not a valid xsd:integer"),
-    "wrong-datatype.nt": (None, "not a valid xsd:boolean"),
+    "wrong-datatype.nt": (1, "'maybe' is not a valid xsd:boolean"),
     "wrong-datatype.rdf": (4, "'forty-two' is not a valid xsd:integer"),
 }
 
@@ -222,13 +223,17 @@ def test_cli_exits_2_with_one_line_and_leaves_no_export_or_cache(
     assert list(cache_dir.iterdir()) == []
 
 
-def test_a_50_megabyte_file_is_refused_before_it_is_read(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], audit: list[tuple[str, tuple[object, ...]]]
+def test_a_50_megabyte_file_over_the_opt_in_limit_is_refused_before_it_is_read(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    audit: list[tuple[str, tuple[object, ...]]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     line = b"<http://example.org/subject> <http://example.org/predicate> " + b'"' + b"x" * 100 + b'" .\n'
     path = tmp_path / "huge.nt"
     path.write_bytes(line * (50_000_000 // len(line) + 1))
-    assert path.stat().st_size > 50_000_000 > DEFAULT_MAX_FILE_BYTES
+    monkeypatch.setenv("KG_MAX_FILE_BYTES", "20000000")
+    assert path.stat().st_size > 50_000_000 > max_file_bytes() == 20_000_000
     audit.clear()
     tracemalloc.start()
     started = time.monotonic()
@@ -247,9 +252,12 @@ def test_a_50_megabyte_file_is_refused_before_it_is_read(
     assert "set KG_MAX_FILE_BYTES to a larger limit" in error
 
 
-def test_the_size_limit_can_be_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_size_limit_is_opt_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "small.nt"
     path.write_text("<http://example.org/a> <http://example.org/b> <http://example.org/c> .\n")
+    monkeypatch.delenv("KG_MAX_FILE_BYTES", raising=False)
+    assert max_file_bytes() is None  # no fixed cap: memory is the limit
+    assert ntriples_of(path) == path.read_bytes()
     assert parse_into(new_graph(), path, max_bytes=100) == 1
     with pytest.raises(DataFileError, match="over the 10-byte limit"):
         parse_into(new_graph(), path, max_bytes=10)

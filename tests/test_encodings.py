@@ -37,6 +37,22 @@ STATEMENT = {
 }
 
 
+XSD_STRING = URIRef("http://www.w3.org/2001/XMLSchema#string")
+
+
+def as_rdf_1_1(graph: Graph) -> Graph:
+    """`graph` as RDF 1.1 and Oxigraph read it: language tags in lower case (they compare without case) and
+    `"x"^^xsd:string` the same literal as `"x"` (rdflib 7 keeps the two apart)."""
+    normal = Graph()
+    for subject, predicate, obj in graph:
+        if isinstance(obj, Literal) and obj.language:
+            obj = Literal(str(obj), lang=obj.language.lower())
+        elif isinstance(obj, Literal) and obj.datatype == XSD_STRING:
+            obj = Literal(str(obj))
+        normal.add((subject, predicate, obj))
+    return normal
+
+
 def write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.write_bytes(text.encode("utf-8"))
@@ -142,11 +158,12 @@ def test_native_n_quads_give_exactly_the_graph_rdflib_reads(tmp_path: Path, ship
     for subject, predicate, obj, _graph in rdflib.Dataset().parse(data=text, format="nquads").quads():
         expected.add((subject, predicate, obj))
     assert len(native) == len(expected) > len(shipped.asserted)
+    expected = as_rdf_1_1(expected)
     assert canonical_ntriples(to_canonical_graph(native)) == canonical_ntriples(to_canonical_graph(expected))
     objects = set(native.objects())
-    assert Literal("explicit", datatype=URIRef("http://www.w3.org/2001/XMLSchema#string")) in objects
+    assert Literal("explicit") in objects  # RDF 1.1: the same literal as "explicit"^^xsd:string
     assert Literal("plain") in objects
-    assert any(isinstance(o, Literal) and o.language == "EN-gb" for o in objects)  # the case as written
+    assert any(isinstance(o, Literal) and o.language == "en-gb" for o in objects)  # normalised, as Oxigraph answers
 
 
 def test_a_four_megabyte_line_is_read_by_the_native_parser_not_rdflib(
@@ -224,6 +241,7 @@ def test_a_long_turtle_line_is_read_natively_into_the_graph_rdflib_reads(tmp_pat
     else:
         expected.parse(data=document("\n"), format="turtle")
     assert len(native) == len(expected) == 400 * 8 + 3 * 7  # "007" and 7 are one integer
+    expected = as_rdf_1_1(expected)
     assert canonical_ntriples(to_canonical_graph(native)) == canonical_ntriples(to_canonical_graph(expected))
 
 

@@ -16,17 +16,18 @@ from rdflib.namespace import RDFS, SKOS
 from kg import KnowledgeGraph
 from kg.cli import main
 from kg.errors import DataFileError, InputError
+from kg.export import canonical_ntriples
 from kg.mappings import (
     COLUMNS,
     MappingRow,
     Metadata,
     converter_of,
+    mapping_ntriples,
     mappings_graph,
     read_mapping_set,
-    rows_from_graph,
     write_mapping_set,
 )
-from kg.sssom_formats import export_mapping_set, sssom_json
+from kg.sssom_formats import export_mapping_set, rows_from_graph, sssom_json
 from kg.store import new_graph, parse_into
 from kg.validate import validate
 
@@ -301,6 +302,14 @@ def test_tsv_to_rdf_to_rows() -> None:
     reparsed = Graph()
     reparsed.parse(data=graph.serialize(format="turtle"), format="turtle")
     assert rows_from_graph(reparsed, metadata) == rows
+
+
+def test_mapping_ntriples_are_the_triples_of_mappings_graph() -> None:
+    metadata, rows = _mapping_set()
+    ntriples = mapping_ntriples(metadata, rows)
+    lines = ntriples.decode("utf-8").splitlines()
+    assert len(lines) == len(set(lines)) == len(mappings_graph(metadata, rows))
+    assert sorted(lines) == sorted(canonical_ntriples(mappings_graph(metadata, rows)).decode("utf-8").splitlines())
 
 
 def test_mapping_triples_use_the_expanded_iris() -> None:
