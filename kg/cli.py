@@ -14,7 +14,8 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from kg.commands import COMMANDS, Command, Constant, Graphs, help_text
+from kg.command_spec import Command, Constant, Graphs, help_text
+from kg.commands import COMMANDS
 from kg.errors import InputError, KGError
 from kg.progress import is_terminal, stage
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 from kg.errors import InputError, NoResultsError
 
 if TYPE_CHECKING:
-    from kg.commands import Graphs
+    from kg.command_spec import Graphs
     from kg.limits import Default
     from kg.remote import RemoteGraph
     from kg.results import QueryResult

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from kg.errors import InconsistentDataError, InputError, ValidationFailedError
 
 if TYPE_CHECKING:
-    from kg.commands import Graphs
+    from kg.command_spec import Graphs
 
 __all__ = ["diagram", "docs", "export", "format_files", "mappings", "push", "qc", "reason", "release", "validate"]
 
