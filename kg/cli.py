@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import importlib
-import logging
 import re
-import shlex
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from kg.command_spec import Command, Constant, Graphs, help_text
+from kg.command_spec import Command, Constant, help_text
 from kg.commands import COMMANDS
 from kg.errors import InputError, KGError
-from kg.progress import is_terminal, stage
 
 if TYPE_CHECKING:
+    from kg.command_spec import Graphs
     from kg.graph import KnowledgeGraph
 
 __all__ = ["main"]
@@ -44,6 +41,8 @@ def _usage_hint(command: str, message: str) -> str:
     """The likely fix of an argparse error: the choice meant by a misspelling, where to find a query's name."""
     if command == "query" and message.endswith("required: name"):
         return "; 'kg queries' lists the stored queries"
+    import difflib
+
     invalid = re.match(r"argument [^:]+: invalid choice: '([^']*)' \(choose from (.*)\)$", message)
     if invalid:
         choices = re.findall(r"'([^']*)'", invalid.group(2))
@@ -54,6 +53,8 @@ def _usage_hint(command: str, message: str) -> str:
 
 def _unrecognised(extras: Sequence[str], command: str | None) -> InputError:
     """A usage error for words argparse did not expect, naming the option they were probably meant for."""
+    import shlex
+
     pairs = [word for word in extras if "=" in word and not word.startswith("-")]
     hint = ""
     if pairs and command == "query":
@@ -78,7 +79,7 @@ def _reasoned_graph(args: argparse.Namespace) -> KnowledgeGraph:
     )
 
 
-class _Graphs(Graphs):
+class _Graphs:
     """The graph a command asks for, through this module's functions (tests replace them with a prepared graph)."""
 
     def __init__(self, args: argparse.Namespace) -> None:
@@ -94,6 +95,8 @@ class _Graphs(Graphs):
 @contextlib.contextmanager
 def _building_notice() -> Iterator[None]:
     """Say that the first run builds the store, which takes seconds: a spinner on a terminal, one line when piped."""
+    from kg.progress import is_terminal, stage
+
     label = "kg: building the store (first run only; later runs reuse it)"
     if not is_terminal():
         print(f"{label}: reasoning…", file=sys.stderr)
@@ -158,15 +161,34 @@ def _runner(command: Command) -> Callable[[argparse.Namespace, Graphs], int]:
 
 def _quiet_rdflib() -> None:
     """rdflib logs and warns on stderr about bad IRIs and literals, which the loader refuses in one line anyway."""
+    import logging
+
     logger = logging.getLogger("rdflib")
     if not any(isinstance(handler, logging.NullHandler) for handler in logger.handlers):
         logger.addHandler(logging.NullHandler())
-    warnings.filterwarnings("ignore", module=r"rdflib(\.|$)")
+
+
+class _QuietRdflibOnImport:
+    """An import hook that quiets rdflib's logger as rdflib is first imported: most commands, `kg query` on a built
+    store among them, never import rdflib, and importing logging up front would cost each of them milliseconds."""
+
+    def find_spec(self, name: str, *_: object) -> None:
+        if name == "rdflib":
+            with contextlib.suppress(ValueError):
+                sys.meta_path.remove(self)
+            _quiet_rdflib()
+
+
+_QUIET_RDFLIB = _QuietRdflibOnImport()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code instead of raising, and prints errors as one line without traceback."""
-    _quiet_rdflib()
+    warnings.filterwarnings("ignore", module=r"rdflib(\.|$)")
+    if "rdflib" in sys.modules:
+        _quiet_rdflib()
+    elif _QUIET_RDFLIB not in sys.meta_path:
+        sys.meta_path.insert(0, _QUIET_RDFLIB)
     words = sys.argv[1:] if argv is None else list(argv)
     parser = _build_parser(only=_command_word(words))
     try:

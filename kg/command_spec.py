@@ -3,31 +3,32 @@
 from __future__ import annotations
 
 import importlib
-import string
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from kg.graph import KnowledgeGraph
 
-__all__ = ["Argument", "Command", "Constant", "Graphs", "arg", "constant", "help_text"]
+    class Graphs(Protocol):
+        """How a command gets the graph; kg.cli supplies it, so tests can hand every command one prepared graph."""
+
+        def loaded(self) -> KnowledgeGraph:
+            """The packaged graph plus the command's --data files, parsed now."""
+
+        def opened(self) -> KnowledgeGraph:
+            """The reasoned graph from its snapshot on disk (built, and said so, on first use)."""
 
 
-class Graphs(Protocol):
-    """How a command gets the graph; kg.cli supplies it, so tests can hand every command one prepared graph."""
+__all__ = ["Argument", "Command", "Constant", "arg", "constant", "help_text"]
 
-    def loaded(self) -> KnowledgeGraph:
-        """The packaged graph plus the command's --data files, parsed now."""
-        ...
-
-    def opened(self) -> KnowledgeGraph:
-        """The reasoned graph from its snapshot on disk (built, and said so, on first use)."""
-        ...
+# Named tuples rather than dataclasses: this module is on every command's start-up path, and dataclasses
+# import inspect.
 
 
-@dataclass(frozen=True)
-class Constant:
+class Constant(NamedTuple):
     """A library constant shown in the help (a choice list, a default), imported only when its command is built."""
 
     module: str
@@ -43,24 +44,23 @@ def constant(dotted: str) -> Constant:
     return Constant(module, name)
 
 
-class _HelpFormatter(string.Formatter):
-    """`{limits.DEFAULT_TIMEOUT:g}` in a help text imports kg.limits on first mention; `:list` joins a tuple."""
-
-    def get_field(self, field_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[Any, str]:
-        module, _, name = field_name.partition(".")
-        return getattr(importlib.import_module(f"kg.{module}"), name), field_name
-
-    def format_field(self, value: Any, format_spec: str) -> str:
-        return ", ".join(value) if format_spec == "list" else super().format_field(value, format_spec)
+_FIELD = re.compile(r"\{(\w+)\.(\w+)(?::([^}]*))?\}")
 
 
 def help_text(text: str) -> str:
-    """A help text with its `{module.CONSTANT}` fields filled in from the library."""
-    return _HelpFormatter().format(text) if "{" in text else text
+    """A help text with its `{module.CONSTANT:spec}` fields filled in from the library (`:list` joins a collection)."""
+
+    def fill(field: re.Match[str]) -> str:
+        value = Constant(field[1], field[2]).value()
+        spec = field[3] or ""
+        if spec == "list" and isinstance(value, Iterable):
+            return ", ".join(str(item) for item in value)
+        return format(value, spec)
+
+    return _FIELD.sub(fill, text)
 
 
-@dataclass(frozen=True)
-class Argument:
+class Argument(NamedTuple):
     """One `add_argument` call: its flags and keywords; a `Constant` keyword is resolved when the parser is built."""
 
     flags: tuple[str, ...]
@@ -71,8 +71,7 @@ def arg(*flags: str, **options: object) -> Argument:
     return Argument(flags, options)
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """One `kg` command: `run` names its implementation as "module:function", imported only when it runs."""
 
     name: str

@@ -1,0 +1,124 @@
+"""Start-up cost of the `kg` command line: a cold `kg query` against `python -c "import pyoxigraph"`.
+
+    python benchmarks/startup.py                  # 15 interleaved runs of each; prints a Markdown table
+    python benchmarks/startup.py --fresh 3 --json # and three first runs on an empty cache, as JSON
+
+Each run is a new process, so every import is paid again ("cold"), while the operating system's file cache is
+warm. Measured: the CPU time (user + system) and wall time of the process, as medians, the two commands
+interleaved so that a busy machine weighs on both alike. "Warm store": the store was built by an earlier run;
+"fresh cache": KG_CACHE_DIR is an empty folder, so the run parses, reasons and builds the store first (issue 16
+targets: a warm `kg query` within 3x the CPU time of importing pyoxigraph, a first run within 1.5 s). The modules
+the query imports are listed from `python -X importtime`: rdflib and owlrl should not be among them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+QUERY = ["query", "symptoms", "--param", "condition=peripheral neuropathy"]
+NATIVE = [sys.executable, "-c", "import pyoxigraph"]
+HEAVY = ("rdflib", "owlrl", "pyshacl", "curies", "starlette", "pyrudof", "reasonable")
+
+
+def kg_command() -> list[str]:
+    """The `kg` console script installed beside this Python (what a user runs), else `python -m kg.cli`."""
+    script = Path(sys.executable).parent / "kg"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "kg.cli"]
+
+
+def timed(command: Sequence[str], env: dict[str, str]) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of one run of `command`, which must succeed."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall
+
+
+def imported(env: dict[str, str]) -> tuple[list[str], list[tuple[str, float]]]:
+    """The heavy packages the query imports, and its ten costliest top-level imports (cumulative ms)."""
+    command = [sys.executable, "-X", "importtime", "-m", "kg.cli", *QUERY]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    modules = re.findall(r"^import time:\s+\d+ \|\s+(\d+) \|( +)(\S+)$", result.stderr, flags=re.MULTILINE)
+    heavy = sorted({name.split(".")[0] for _, _, name in modules if name.split(".")[0] in HEAVY})
+    top = [(name, int(total) / 1000) for total, indent, name in modules if len(indent) == 1]
+    return heavy, sorted(top, key=lambda item: -item[1])[:10]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="runs of each command with a warm store (default: 15)")
+    parser.add_argument("--fresh", type=int, default=3, help="first runs, each on an empty cache (default: 3)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a Markdown table")
+    options = parser.parse_args()
+
+    kg = kg_command()
+    scratch = Path(tempfile.mkdtemp(prefix="kg-startup-"))
+    try:
+        env = {**os.environ, "KG_CACHE_DIR": str(scratch / "warm")}
+        timed([*kg, *QUERY], env)  # builds the store the warm runs open
+        warm: list[tuple[float, float]] = []
+        native: list[tuple[float, float]] = []
+        for _ in range(options.runs):
+            native.append(timed(NATIVE, env))
+            warm.append(timed([*kg, *QUERY], env))
+        fresh = []
+        for number in range(options.fresh):
+            fresh.append(timed([*kg, *QUERY], {**os.environ, "KG_CACHE_DIR": str(scratch / f"fresh-{number}")}))
+        heavy, top = imported(env)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    def median(runs: list[tuple[float, float]], which: int) -> float:
+        return statistics.median(run[which] for run in runs) if runs else float("nan")
+
+    figures = {
+        "kg_query_warm_cpu_s": median(warm, 0),
+        "kg_query_warm_wall_s": median(warm, 1),
+        "import_pyoxigraph_cpu_s": median(native, 0),
+        "import_pyoxigraph_wall_s": median(native, 1),
+        "ratio_cpu": median(warm, 0) / median(native, 0),
+        "first_run_cpu_s": median(fresh, 0),
+        "first_run_wall_s": median(fresh, 1),
+        "heavy_packages_imported": heavy,
+        "costliest_imports_ms": top,
+        "runs": options.runs,
+        "fresh_runs": options.fresh,
+    }
+    if options.json:
+        print(json.dumps(figures, indent=2))
+        return
+    print("| measurement | CPU s | wall s | target |")
+    print("|---|---:|---:|---|")
+    print(
+        f"| `python -c 'import pyoxigraph'` | {figures['import_pyoxigraph_cpu_s']:.3f} | "
+        f"{figures['import_pyoxigraph_wall_s']:.3f} | |"
+    )
+    print(
+        f"| cold `kg query symptoms`, warm store | {figures['kg_query_warm_cpu_s']:.3f} | "
+        f"{figures['kg_query_warm_wall_s']:.3f} | ≤ 3× import: {figures['ratio_cpu']:.1f}× |"
+    )
+    print(
+        f"| first `kg query` on a fresh cache | {figures['first_run_cpu_s']:.3f} | "
+        f"{figures['first_run_wall_s']:.3f} | ≤ 1.5 s |"
+    )
+    print()
+    print(f"heavy packages the query imports: {', '.join(heavy) or 'none'}")
+    print("costliest top-level imports (ms): " + ", ".join(f"{name} {ms:.0f}" for name, ms in top))
+
+
+if __name__ == "__main__":
+    main()
