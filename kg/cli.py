@@ -107,7 +107,7 @@ def _building_notice() -> Iterator[None]:
 
 
 class _Version(argparse.Action):
-    """--version, reading the installed version only when asked (importlib.metadata costs a cold start 30 ms)."""
+    """--version, reading the installed version only when asked (importlib.metadata is slow to import)."""
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
         from kg import __version__
