@@ -119,12 +119,12 @@ def stored_queries() -> list[StoredQuery]:
 
 def stored_query(name: str) -> StoredQuery:
     """The stored query called `name` (the file name without .rq)."""
-    queries = {query.name: query for query in stored_queries()}
-    if name in queries:
-        return queries[name]
+    files = {entry.name.removesuffix(".rq"): entry for entry in query_files()}
+    if name in files:
+        return _load(files[name])  # only this one: a cold `kg query` reads one header, not all of them
     import difflib
 
-    close = difflib.get_close_matches(name, queries, n=3, cutoff=0.5)
+    close = difflib.get_close_matches(name, files, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise UnknownQueryError(f"no stored query named {name!r}{hint} ('kg queries' lists them)")
 
