@@ -116,8 +116,9 @@ class _Version(argparse.Action):
 
 
 def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The parser of every command; with `only`, the arguments of that command alone (the others are not run, so
-    their choices and defaults, which live in modules that take long to import, are not looked up)."""
+    """The parser of every command. With `only` the command given, the parser of that command alone: the others
+    will not run, and building theirs, with choices and defaults from modules slow to import, would cost every
+    run; with `only` empty, every command without its arguments (for `kg --help` and a misspelt command)."""
     parser = _Parser(
         prog="kg",
         description="Query, reason over, validate and export the peripheral neuropathy / vitamin B12 knowledge graph.",
@@ -128,6 +129,8 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
     for command in COMMANDS:
+        if only and command.name != only:
+            continue
         sub: _Parser = commands.add_parser(
             command.name,
             help=command.help,
@@ -149,8 +152,14 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def _command_word(argv: Sequence[str]) -> str:
-    """The command named on the command line (the first word that is not an option), or "" when none is."""
-    return next((word for word in argv if not word.startswith("-")), "")
+    """The command the command line runs (its first word that is not an option), or "" when it names none, names
+    an unknown one, or asks for the overall help first."""
+    for word in argv:
+        if word in ("-h", "--help"):
+            return ""
+        if not word.startswith("-"):
+            return word if word in {command.name for command in COMMANDS} else ""
+    return ""
 
 
 def _runner(command: Command) -> Callable[[argparse.Namespace, Graphs], int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import Protocol
@@ -24,15 +24,18 @@ if TYPE_CHECKING:
 
 __all__ = ["Argument", "Command", "Constant", "arg", "constant", "help_text"]
 
-# Named tuples rather than dataclasses: this module is on every command's start-up path, and dataclasses
-# import inspect.
+# Plain classes rather than dataclasses or named tuples: this module is on every command's start-up path, where
+# dataclasses would import inspect and each named tuple compiles code.
 
 
-class Constant(NamedTuple):
+class Constant:
     """A library constant shown in the help (a choice list, a default), imported only when its command is built."""
 
-    module: str
-    name: str
+    __slots__ = ("module", "name")
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
+        self.name = name
 
     def value(self) -> object:
         return getattr(importlib.import_module(f"kg.{self.module}"), self.name)
@@ -60,22 +63,28 @@ def help_text(text: str) -> str:
     return _FIELD.sub(fill, text)
 
 
-class Argument(NamedTuple):
+class Argument:
     """One `add_argument` call: its flags and keywords; a `Constant` keyword is resolved when the parser is built."""
 
-    flags: tuple[str, ...]
-    options: Mapping[str, object]
+    __slots__ = ("flags", "options")
+
+    def __init__(self, flags: tuple[str, ...], options: Mapping[str, object]) -> None:
+        self.flags = flags
+        self.options = options
 
 
 def arg(*flags: str, **options: object) -> Argument:
     return Argument(flags, options)
 
 
-class Command(NamedTuple):
+class Command:
     """One `kg` command: `run` names its implementation as "module:function", imported only when it runs."""
 
-    name: str
-    run: str
-    help: str
-    example: str
-    arguments: tuple[Argument, ...] = ()
+    __slots__ = ("arguments", "example", "help", "name", "run")
+
+    def __init__(self, name: str, run: str, help: str, example: str, arguments: tuple[Argument, ...] = ()) -> None:
+        self.name = name
+        self.run = run
+        self.help = help
+        self.example = example
+        self.arguments = arguments
