@@ -106,6 +106,14 @@ def _building_notice() -> Iterator[None]:
         yield
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Fills in the library constants a help text names (`{limits.STORED_TIMEOUT:g}`) when help is shown, so
+    that a command that is only run never imports the modules they live in for its help."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return None if action.help is None else help_text(action.help)
+
+
 class _Version(argparse.Action):
     """--version, reading the installed version only when asked (importlib.metadata is slow to import)."""
 
@@ -123,7 +131,7 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="kg",
         description="Query, reason over, validate and export the peripheral neuropathy / vitamin B12 knowledge graph.",
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action=_Version, nargs=0, help="show program's version number and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -136,7 +144,7 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
             help=command.help,
             description=command.help,
             epilog=f"example:\n  {command.example}\n\n{_EPILOG}",
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+            formatter_class=_HelpFormatter,
         )
         sub.set_defaults(command_entry=command)
         if only is None or only == command.name:
@@ -145,8 +153,6 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
                     key: value.value() if isinstance(value, Constant) else value
                     for key, value in argument.options.items()
                 }
-                if isinstance(options.get("help"), str):
-                    options["help"] = help_text(options["help"])
                 sub.add_argument(*argument.flags, **options)
     return parser
 
