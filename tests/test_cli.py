@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 
 from kg import KnowledgeGraph, ValidationReport, cli
 from kg.cli import main
+from kg.command_spec import Command
 from kg.commands import COMMANDS
 
 
@@ -44,6 +46,23 @@ def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[st
         main([command, "--help"])
     assert exit_info.value.code == 0
     assert f"example:\n  kg {command}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[command.name for command in COMMANDS])
+def test_every_command_runs_a_function_of_the_library(command: Command) -> None:
+    module, _, function = command.run.partition(":")
+    assert callable(getattr(importlib.import_module(module), function))
+
+
+def test_the_command_line_itself_imports_no_engine() -> None:
+    """The CLI's own modules and the stored queries load no engine: each command loads what it uses, when run."""
+    program = (
+        "import sys, kg.cli, kg.cli_ask, kg.cli_make, kg.queries, kg.progress\n"
+        "kg.cli._build_parser(''); kg.queries.stored_query('symptoms')\n"
+        "print(*sorted({m.split('.')[0] for m in sys.modules} & {'rdflib', 'owlrl', 'pyshacl', 'starlette'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
 
 
 @pytest.mark.xfail(
