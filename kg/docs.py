@@ -2,31 +2,35 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
-from curies import Converter
-from rdflib import Graph, Literal, URIRef
+from rdflib import URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
-from rdflib.term import Node
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
+from kg.docs_page import (
+    MAPPING_PREDICATES,
+    STYLE,
+    Page,
+    claim_links,
+    claims_about,
+    common_rows,
+    mappings,
+    rows_html,
+    section,
+    typed,
+)
 from kg.export import write_atomically
 from kg.graph import KnowledgeGraph
-from kg.mappings import SSSOM, converter_of, read_mapping_set
+from kg.mappings import converter_of, read_mapping_set
 from kg.packaged import mapping_file
 from kg.progress import progress
-from kg.terms import NKG, OA, OBO, compact
+from kg.terms import NKG, OA
 
 __all__ = ["MAPPING_PREDICATES", "reference_html", "write_reference"]
 
-#: SKOS mapping properties, strongest first, as the SSSOM mapping set loads them into the graph.
-MAPPING_PREDICATES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch, SKOS.relatedMatch)
-
-_DEFINITION_SOURCE = OBO.IAO_0000119
 _CHARACTERISTICS = (
     OWL.TransitiveProperty,
     OWL.SymmetricProperty,
@@ -37,155 +41,9 @@ _CHARACTERISTICS = (
     OWL.AsymmetricProperty,
 )
 _QUALIFIERS = (NKG.frequency, NKG.modality, NKG.circumstance)
-_STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45;
-       color: #1d2330; }
-h1 { margin-bottom: .2rem; } h2 { border-bottom: 2px solid #c9d3e3; padding-bottom: .2rem; margin-top: 2.5rem; }
-section.term { border-left: 4px solid #c9d3e3; padding: .1rem 0 .1rem 1rem; margin: 1.2rem 0; }
-section.term h3 { margin: .3rem 0; } code { font-size: .9em; color: #4a5468; }
-dl { display: grid; grid-template-columns: 11rem 1fr; gap: .15rem 1rem; margin: .4rem 0; }
-dt { font-weight: 600; color: #4a5468; } dd { margin: 0; }
-ul.inline { list-style: none; padding: 0; margin: 0; } ul.inline li { display: inline; }
-ul.inline li:not(:last-child)::after { content: " · "; color: #8a93a6; }
-blockquote { margin: .2rem 0; padding: .2rem .8rem; background: #f4f6fa; border-left: 3px solid #8aa2c8; }
-nav ul { columns: 3; } .muted { color: #6b7386; }
-"""
 
 
-class _Page:
-    """Lookups shared by every section: labels, anchors of the terms that have a section, links."""
-
-    def __init__(self, graph: Graph, converter: Converter, anchored: Iterable[URIRef]) -> None:
-        self.graph = graph
-        self.converter = converter
-        self.anchors: dict[URIRef, str] = {}
-        used: set[str] = set()
-        for iri in sorted(set(anchored)):
-            anchor = self._anchor_text(iri)
-            while anchor in used:  # two IRIs that flatten to one anchor: keep both, the later one suffixed
-                anchor += "-"
-            used.add(anchor)
-            self.anchors[iri] = anchor
-
-    def curie(self, iri: URIRef) -> str:
-        project = compact(str(iri))
-        if project is not None and not project.startswith("obo:"):
-            return project
-        # OBO terms read better with the mapping set's prefixes: MONDO:0020696 rather than obo:MONDO_0020696.
-        return self.converter.compress(str(iri)) or project or str(iri)
-
-    def _anchor_text(self, iri: URIRef) -> str:
-        curie = self.curie(iri)
-        if curie == str(iri):
-            return "iri-" + hashlib.sha256(str(iri).encode()).hexdigest()[:12]
-        return re.sub(r"[^A-Za-z0-9_.-]", ".", curie)
-
-    def label(self, term: Node) -> str:
-        if isinstance(term, Literal):
-            return str(term)
-        for predicate in (RDFS.label, DCTERMS.title):  # the ontology itself has a title, not a label
-            names = [value for value in self.graph.objects(term, predicate) if isinstance(value, Literal)]
-            if names:
-                return str(min(names, key=lambda name: (name.language != "en", str(name))))
-        return self.curie(term) if isinstance(term, URIRef) else str(term)
-
-    def link(self, term: Node) -> str:
-        """A link to the term's section, to the term itself when it is outside the page, or plain text."""
-        if isinstance(term, Literal):
-            return html.escape(str(term))
-        if not isinstance(term, URIRef):
-            return '<span class="muted">(anonymous)</span>'
-        text = html.escape(self.label(term))
-        if term in self.anchors:
-            return f'<a href="#{self.anchors[term]}">{text}</a>'
-        return f'<a href="{html.escape(str(term))}">{html.escape(self.curie(term))}</a>'
-
-    def links(self, terms: Iterable[Node]) -> str:
-        unique = sorted(set(terms), key=lambda term: (self.label(term).casefold(), str(term)))
-        if not unique:
-            return ""
-        return '<ul class="inline">' + "".join(f"<li>{self.link(term)}</li>" for term in unique) + "</ul>"
-
-    def iris(self, subject: Node | None, predicate: URIRef, obj: Node | None = None) -> list[URIRef]:
-        """The IRIs (never blank nodes or literals) in the free position of one triple pattern."""
-        if subject is None:
-            found: Iterable[Node] = self.graph.subjects(predicate, obj)
-        else:
-            found = self.graph.objects(subject, predicate)
-        return sorted({term for term in found if isinstance(term, URIRef)})
-
-    def text(self, subject: Node, predicate: URIRef) -> str:
-        values = sorted(str(value) for value in self.graph.objects(subject, predicate))
-        return html.escape(" / ".join(values))
-
-
-def _typed(graph: Graph, *classes: URIRef) -> list[URIRef]:
-    return sorted({s for cls in classes for s in graph.subjects(RDF.type, cls) if isinstance(s, URIRef)})
-
-
-def _rows(rows: list[tuple[str, str]]) -> str:
-    kept = [f"<dt>{name}</dt><dd>{value}</dd>" for name, value in rows if value]
-    return "<dl>" + "".join(kept) + "</dl>" if kept else ""
-
-
-def _section(page: _Page, iri: URIRef, kind: str, rows: list[tuple[str, str]]) -> str:
-    label = html.escape(page.label(iri))
-    header = (
-        f'<section class="term" id="{page.anchors[iri]}"><h3>{label} <small class="muted">{kind}</small></h3>'
-        f"<code>{html.escape(str(iri))}</code>"
-    )
-    return header + _rows(rows) + "</section>\n"
-
-
-def _common_rows(page: _Page, iri: URIRef) -> list[tuple[str, str]]:
-    definition = page.text(iri, SKOS.definition)
-    sources = page.links(page.graph.objects(iri, _DEFINITION_SOURCE))
-    return [
-        ("Label", page.text(iri, RDFS.label)),
-        ("Definition", definition),
-        ("Definition source", sources),
-        ("Comment", page.text(iri, RDFS.comment)),
-        ("Synonyms", page.text(iri, SKOS.altLabel)),
-    ]
-
-
-def _mappings(page: _Page, iri: URIRef) -> str:
-    items = []
-    for predicate in MAPPING_PREDICATES:
-        for target in page.iris(iri, predicate):
-            labels = {
-                str(label)
-                for mapping in page.graph.subjects(SSSOM.subject_id, iri)
-                if (mapping, SSSOM.object_id, target) in page.graph
-                for label in page.graph.objects(mapping, SSSOM.object_label)
-            }
-            suffix = f" {html.escape(sorted(labels)[0])}" if labels else ""
-            link = f'<a href="{html.escape(str(target))}">{html.escape(page.curie(target))}</a>'
-            items.append(f"<li>{html.escape(page.curie(predicate))} {link}{suffix}</li>")
-    return '<ul class="inline">' + "".join(items) + "</ul>" if items else ""
-
-
-def _claims_about(page: _Page, subjects: Iterable[URIRef]) -> list[URIRef]:
-    wanted = set(subjects)
-    return [
-        claim
-        for claim in _typed(page.graph, NKG.Claim)
-        if page.graph.value(claim, RDF.subject) in wanted or page.graph.value(claim, RDF.object) in wanted
-    ]
-
-
-def _claim_links(page: _Page, claims: Iterable[URIRef]) -> str:
-    items = []
-    for claim in sorted(set(claims)):
-        statement = " ".join(
-            html.escape(page.label(term)) if term is not None else "?"
-            for term in (page.graph.value(claim, part) for part in (RDF.subject, RDF.predicate, RDF.object))
-        )
-        items.append(f'<li><a href="#{page.anchors[claim]}">{statement}</a></li>')
-    return "<ul>" + "".join(items) + "</ul>" if items else ""
-
-
-def _class_section(page: _Page, iri: URIRef) -> str:
+def _class_section(page: Page, iri: URIRef) -> str:
     instances = page.iris(None, RDF.type, iri)
     shown = [instance for instance in instances if instance in page.anchors]
     hidden = len(instances) - len(shown)
@@ -193,21 +51,21 @@ def _class_section(page: _Page, iri: URIRef) -> str:
         f'<span class="muted">{hidden} more without a section</span>' if hidden else ""
     )
     rows = [
-        *_common_rows(page, iri),
+        *common_rows(page, iri),
         ("Superclasses", page.links(page.iris(iri, RDFS.subClassOf))),
         ("Subclasses", page.links(page.iris(None, RDFS.subClassOf, iri))),
         ("Disjoint with", page.links([*page.iris(iri, OWL.disjointWith), *page.iris(None, OWL.disjointWith, iri)])),
         ("Domain of", page.links(page.iris(None, RDFS.domain, iri))),
         ("Range of", page.links(page.iris(None, RDFS.range, iri))),
-        ("External mappings", _mappings(page, iri)),
+        ("External mappings", mappings(page, iri)),
         ("Instances", instance_text),
     ]
     if iri != NKG.Claim:
-        rows.append(("Claims about instances", _claim_links(page, _claims_about(page, instances))))
-    return _section(page, iri, "class", rows)
+        rows.append(("Claims about instances", claim_links(page, claims_about(page, instances))))
+    return section(page, iri, "class", rows)
 
 
-def _property_section(page: _Page, iri: URIRef, kind: str) -> str:
+def _property_section(page: Page, iri: URIRef, kind: str) -> str:
     graph = page.graph
     characteristics = [
         page.curie(cls).removeprefix("owl:") for cls in _CHARACTERISTICS if (iri, RDF.type, cls) in graph
@@ -217,7 +75,7 @@ def _property_section(page: _Page, iri: URIRef, kind: str) -> str:
         steps = [page.link(step) for step in Collection(graph, chain)]
         chains.append(" then ".join(steps))
     rows = [
-        *_common_rows(page, iri),
+        *common_rows(page, iri),
         ("Characteristics", html.escape(", ".join(characteristics))),
         ("Superproperties", page.links(page.iris(iri, RDFS.subPropertyOf))),
         ("Subproperties", page.links(page.iris(None, RDFS.subPropertyOf, iri))),
@@ -225,13 +83,13 @@ def _property_section(page: _Page, iri: URIRef, kind: str) -> str:
         ("Domain", page.links(page.iris(iri, RDFS.domain))),
         ("Range", page.links(page.iris(iri, RDFS.range))),
         ("Property chain", "<br>".join(sorted(chains))),
-        ("External mappings", _mappings(page, iri)),
-        ("Claims using it", _claim_links(page, page.iris(None, RDF.predicate, iri))),
+        ("External mappings", mappings(page, iri)),
+        ("Claims using it", claim_links(page, page.iris(None, RDF.predicate, iri))),
     ]
-    return _section(page, iri, kind, rows)
+    return section(page, iri, kind, rows)
 
 
-def _entity_section(page: _Page, iri: URIRef) -> str:
+def _entity_section(page: Page, iri: URIRef) -> str:
     graph = page.graph
     outgoing = sorted(
         (predicate, obj)
@@ -246,17 +104,17 @@ def _entity_section(page: _Page, iri: URIRef) -> str:
     said = "".join(f"<li>{page.link(p)} {page.link(o)}</li>" for p, o in outgoing)
     heard = "".join(f"<li>{page.link(s)} {page.link(p)} <em>this</em></li>" for s, p in incoming)
     rows = [
-        *_common_rows(page, iri),
+        *common_rows(page, iri),
         ("Types", page.links(t for t in page.iris(iri, RDF.type) if t != OWL.NamedIndividual)),
-        ("External mappings", _mappings(page, iri)),
+        ("External mappings", mappings(page, iri)),
         ("Statements", f"<ul>{said}</ul>" if said else ""),
         ("Stated of it", f"<ul>{heard}</ul>" if heard else ""),
-        ("Claims", _claim_links(page, _claims_about(page, [iri]))),
+        ("Claims", claim_links(page, claims_about(page, [iri]))),
     ]
-    return _section(page, iri, "entity", rows)
+    return section(page, iri, "entity", rows)
 
 
-def _source_section(page: _Page, iri: URIRef) -> str:
+def _source_section(page: Page, iri: URIRef) -> str:
     rows = [
         ("Label", page.text(iri, RDFS.label)),
         ("Title", page.text(iri, DCTERMS.title)),
@@ -265,13 +123,13 @@ def _source_section(page: _Page, iri: URIRef) -> str:
         ("Reference number", page.text(iri, NKG.referenceNumber)),
         ("Reference of", page.links(page.iris(iri, NKG.referenceOf))),
         ("Types", page.links(page.iris(iri, RDF.type))),
-        ("Claims citing it", _claim_links(page, page.iris(None, NKG.citesReference, iri))),
-        ("Claims attributed to it", _claim_links(page, page.iris(None, NKG.attributedTo, iri))),
+        ("Claims citing it", claim_links(page, page.iris(None, NKG.citesReference, iri))),
+        ("Claims attributed to it", claim_links(page, page.iris(None, NKG.attributedTo, iri))),
     ]
-    return _section(page, iri, "source", rows)
+    return section(page, iri, "source", rows)
 
 
-def _claim_section(page: _Page, iri: URIRef) -> str:
+def _claim_section(page: Page, iri: URIRef) -> str:
     graph = page.graph
     statement = " ".join(
         page.link(term) if term is not None else "?"
@@ -302,22 +160,22 @@ def _claim_section(page: _Page, iri: URIRef) -> str:
         ("Attributed to", page.links(page.iris(iri, NKG.attributedTo))),
         ("Qualifiers", qualifiers),
     ]
-    return _section(page, iri, "claim", rows)
+    return section(page, iri, "claim", rows)
 
 
 def reference_html(graph: KnowledgeGraph) -> str:
     """The reference page for the asserted graph: ontology header, classes, properties, entities, claims."""
     asserted = graph.asserted
     metadata, _ = read_mapping_set(mapping_file())
-    classes = _typed(asserted, OWL.Class)
-    object_properties = _typed(asserted, OWL.ObjectProperty)
-    datatype_properties = [p for p in _typed(asserted, OWL.DatatypeProperty) if p not in object_properties]
-    annotation_properties = _typed(asserted, OWL.AnnotationProperty)
-    entities = [e for e in _typed(asserted, OWL.NamedIndividual) if e not in classes]
-    sources = _typed(asserted, NKG.Document, NKG.Reference, NKG.Organisation)
-    claims = _typed(asserted, NKG.Claim)
-    ontologies = _typed(asserted, OWL.Ontology)
-    groups: list[tuple[str, str, list[URIRef], Callable[[_Page, URIRef], str]]] = [
+    classes = typed(asserted, OWL.Class)
+    object_properties = typed(asserted, OWL.ObjectProperty)
+    datatype_properties = [p for p in typed(asserted, OWL.DatatypeProperty) if p not in object_properties]
+    annotation_properties = typed(asserted, OWL.AnnotationProperty)
+    entities = [e for e in typed(asserted, OWL.NamedIndividual) if e not in classes]
+    sources = typed(asserted, NKG.Document, NKG.Reference, NKG.Organisation)
+    claims = typed(asserted, NKG.Claim)
+    ontologies = typed(asserted, OWL.Ontology)
+    groups: list[tuple[str, str, list[URIRef], Callable[[Page, URIRef], str]]] = [
         ("classes", "Classes", classes, _class_section),
         ("object-properties", "Object properties", object_properties, _object_property),
         ("datatype-properties", "Datatype properties", datatype_properties, _datatype_property),
@@ -326,11 +184,11 @@ def reference_html(graph: KnowledgeGraph) -> str:
         ("sources", "Documents, references and organisations", sources, _source_section),
         ("claims", "Claims", claims, _claim_section),
     ]
-    page = _Page(asserted, converter_of(metadata), [*ontologies, *(iri for group in groups for iri in group[2])])
+    page = Page(asserted, converter_of(metadata), [*ontologies, *(iri for group in groups for iri in group[2])])
     title = "; ".join(page.text(o, DCTERMS.title) for o in ontologies) or "Ontology reference"
     parts = [
         "<!DOCTYPE html>\n",
-        f'<html lang="en"><head><meta charset="utf-8"><title>{title}</title><style>{_STYLE}</style></head>\n',
+        f'<html lang="en"><head><meta charset="utf-8"><title>{title}</title><style>{STYLE}</style></head>\n',
         f"<body><h1>{title}</h1>\n",
         *(_ontology_header(page, ontology) for ontology in ontologies),
         "<nav><h2>Contents</h2><ul>",
@@ -350,19 +208,19 @@ def reference_html(graph: KnowledgeGraph) -> str:
     return "".join(parts)
 
 
-def _object_property(page: _Page, iri: URIRef) -> str:
+def _object_property(page: Page, iri: URIRef) -> str:
     return _property_section(page, iri, "object property")
 
 
-def _datatype_property(page: _Page, iri: URIRef) -> str:
+def _datatype_property(page: Page, iri: URIRef) -> str:
     return _property_section(page, iri, "datatype property")
 
 
-def _annotation_property(page: _Page, iri: URIRef) -> str:
+def _annotation_property(page: Page, iri: URIRef) -> str:
     return _property_section(page, iri, "annotation property")
 
 
-def _ontology_header(page: _Page, ontology: URIRef) -> str:
+def _ontology_header(page: Page, ontology: URIRef) -> str:
     rows = [
         ("Ontology IRI", f"<code>{html.escape(str(ontology))}</code>"),
         ("Version IRI", "".join(f"<code>{html.escape(str(v))}</code>" for v in page.iris(ontology, OWL.versionIRI))),
@@ -373,7 +231,7 @@ def _ontology_header(page: _Page, ontology: URIRef) -> str:
         ("Description", page.text(ontology, DCTERMS.description)),
         ("Comment", page.text(ontology, RDFS.comment)),
     ]
-    return f'<section id="{page.anchors[ontology]}">{_rows(rows)}</section>\n'
+    return f'<section id="{page.anchors[ontology]}">{rows_html(rows)}</section>\n'
 
 
 def write_reference(graph: KnowledgeGraph, directory: Path) -> list[Path]:

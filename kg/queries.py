@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from importlib.resources.abc import Traversable
+from typing import TYPE_CHECKING, NamedTuple
 
 from kg.errors import DataFileError, ParameterError, UnknownQueryError
 from kg.packaged import query_files
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 __all__ = ["Parameter", "StoredQuery", "parse_stored_query", "queries_reference", "stored_queries", "stored_query"]
 
@@ -16,9 +18,11 @@ _HEADER_LINE = re.compile(
 )
 _KINDS = ("entity", "iri", "literal")
 
+# Named tuples, not dataclasses: every `kg query` reads a stored query first, and dataclasses imports inspect,
+# a sizeable part of a cold start.
 
-@dataclass(frozen=True)
-class Parameter:
+
+class Parameter(NamedTuple):
     """A value the caller supplies: `entity` resolves a label, synonym, CURIE or IRI to a graph resource;
     `iri` expands a CURIE or IRI as given (an external identifier); `literal` is used as text."""
 
@@ -28,8 +32,7 @@ class Parameter:
     example: str | None = None
 
 
-@dataclass(frozen=True)
-class StoredQuery:
+class StoredQuery(NamedTuple):
     """A SPARQL query shipped in queries/, with the title, question and parameters from its comment header."""
 
     name: str
@@ -119,12 +122,12 @@ def stored_queries() -> list[StoredQuery]:
 
 def stored_query(name: str) -> StoredQuery:
     """The stored query called `name` (the file name without .rq)."""
-    queries = {query.name: query for query in stored_queries()}
-    if name in queries:
-        return queries[name]
+    files = {entry.name.removesuffix(".rq"): entry for entry in query_files()}
+    if name in files:
+        return _load(files[name])  # only this one: a cold `kg query` reads one header, not all of them
     import difflib
 
-    close = difflib.get_close_matches(name, queries, n=3, cutoff=0.5)
+    close = difflib.get_close_matches(name, files, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise UnknownQueryError(f"no stored query named {name!r}{hint} ('kg queries' lists them)")
 
