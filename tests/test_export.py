@@ -11,6 +11,8 @@ from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 
 from kg import InputError, KnowledgeGraph
+from kg.export import export_ntriples, serialize, write_ntriples_as
+from kg.packaged import data_files, ontology_files
 from kg.terms import GRAPH
 
 
@@ -55,3 +57,89 @@ def test_jsonld_is_json(shipped: KnowledgeGraph) -> None:
 def test_unknown_format_is_an_input_error(shipped: KnowledgeGraph) -> None:
     with pytest.raises(InputError, match="unknown export format"):
         shipped.export("yaml")
+
+
+# ---------------------------------------------------------------- exports streamed from exact N-Triples
+
+
+def _ntriples(graph: Graph) -> bytes:
+    return graph.serialize(format="nt", encoding="utf-8")
+
+
+def test_turtle_from_ntriples_is_byte_identical_to_serialize(shipped: KnowledgeGraph) -> None:
+    asserted, inferred = _ntriples(shipped.asserted), _ntriples(shipped.inferred)
+    assert export_ntriples(asserted, None, "turtle") == serialize(shipped.asserted, None, "turtle")
+    assert export_ntriples(asserted, inferred, "turtle") == serialize(shipped.asserted, shipped.inferred, "turtle")
+
+
+@pytest.mark.parametrize("name", [*sorted(f.name for f in ontology_files()), *sorted(f.name for f in data_files())])
+def test_canonical_files_come_back_byte_for_byte_from_oxigraphs_ntriples(name: str) -> None:
+    entry = next(entry for entry in [*ontology_files(), *data_files()] if entry.name == name)
+    data = entry.read_bytes()
+    ntriples = pyoxigraph.serialize(pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.TURTLE), format=_NT)
+    assert ntriples is not None
+    assert export_ntriples(ntriples, None, "turtle") == data
+
+
+_NT = pyoxigraph.RdfFormat.N_TRIPLES
+_BLANK = b"""<http://ex.org/a> <http://ex.org/p> _:x .
+_:x <http://ex.org/q> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .
+<http://ex.org/a> <http://ex.org/list> _:l1 .
+_:l1 <http://www.w3.org/1999/02/22-rdf-syntax-ns#first> "one"@en .
+_:l1 <http://www.w3.org/1999/02/22-rdf-syntax-ns#rest> _:l2 .
+_:l2 <http://www.w3.org/1999/02/22-rdf-syntax-ns#first> <http://ex.org/b> .
+_:l2 <http://www.w3.org/1999/02/22-rdf-syntax-ns#rest> <http://www.w3.org/1999/02/22-rdf-syntax-ns#nil> .
+_:shared <http://ex.org/r> "two\\nlines" .
+<http://ex.org/a> <http://ex.org/s> _:shared .
+<http://ex.org/b> <http://ex.org/s> _:shared .
+"""
+
+
+def test_blank_nodes_are_written_the_same_whatever_the_parser_named_them() -> None:
+    renamed = _BLANK.replace(b"_:x", b"_:zz9").replace(b"_:l1", b"_:a").replace(b"_:shared", b"_:b0")
+    first = export_ntriples(_BLANK, None, "turtle")
+    assert export_ntriples(renamed, None, "turtle") == first
+    assert b'ns1:list ( "one"@en ns1:b )' in first
+    assert b"ns1:p [ ns1:q 1 ]" in first
+    assert first.count(b"_:b") == 3  # the node used twice keeps a label, numbered by first appearance
+    assert isomorphic(
+        Graph().parse(data=first.decode("utf-8"), format="turtle"), Graph().parse(data=_BLANK, format="nt")
+    )
+
+
+def test_lines_out_of_oxigraphs_form_read_the_same() -> None:
+    loose = b"# a comment\n" + _BLANK.replace(b"> <", b">\t<").replace(b" .\n", b".\n\n")
+    for format in ("turtle", "ntriples"):
+        assert export_ntriples(loose, None, format) == export_ntriples(_BLANK, None, format)
+
+
+def test_ntriples_export_is_sorted_and_without_repeats(shipped: KnowledgeGraph) -> None:
+    asserted = _ntriples(shipped.asserted)
+    lines = export_ntriples(asserted + asserted, None, "ntriples").decode("utf-8").split("\n")
+    assert lines[-1] == ""
+    assert lines[:-1] == sorted(set(lines[:-1]))
+    assert len(lines) - 1 == len(shipped.asserted)
+
+
+@pytest.mark.parametrize(("name", "rdflib_format"), [("jsonld", "json-ld"), ("rdfxml", "xml"), ("turtle", "turtle")])
+def test_every_format_from_ntriples_reads_back_as_the_graph(
+    shipped: KnowledgeGraph, name: str, rdflib_format: str
+) -> None:
+    data = export_ntriples(_ntriples(shipped.asserted), _ntriples(shipped.inferred), name)
+    assert isomorphic(Graph().parse(data=data.decode("utf-8"), format=rdflib_format), shipped.graph())
+
+
+def test_trig_from_ntriples_keeps_the_named_graphs(shipped: KnowledgeGraph) -> None:
+    data = export_ntriples(_ntriples(shipped.asserted), _ntriples(shipped.inferred), "trig")
+    dataset = Dataset()
+    dataset.parse(data=data.decode("utf-8"), format="trig")
+    assert isomorphic(dataset.graph(GRAPH.asserted), shipped.asserted)
+    assert isomorphic(dataset.graph(GRAPH.inferred), shipped.inferred)
+
+
+def test_write_ntriples_as_writes_what_export_ntriples_returns(shipped: KnowledgeGraph) -> None:
+    stream = io.BytesIO()
+    write_ntriples_as(_ntriples(shipped.asserted), None, "ttl", stream)
+    assert stream.getvalue() == export_ntriples(_ntriples(shipped.asserted), None, "turtle")
+    with pytest.raises(InputError, match="unknown export format"):
+        write_ntriples_as(b"", None, "yaml", stream)
