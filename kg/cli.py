@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from kg import __version__
 from kg.errors import InconsistentDataError, InputError, KGError, NoResultsError, ValidationFailedError
-from kg.export import EXPORT_FORMATS, canonical_turtle, write_atomically
+from kg.export import EXPORT_FORMATS, canonical_turtle, canonical_turtle_file, write_atomically
 from kg.graph import KnowledgeGraph
 from kg.limits import (
     DEFAULT,
@@ -38,7 +38,6 @@ from kg.reason import REASONERS
 from kg.results import RESULT_FORMATS, QueryResult
 from kg.sandbox import confine_network, watchdog
 from kg.sssom_formats import MAPPING_FORMATS, export_mapping_set
-from kg.store import new_graph, parse_into
 from kg.terms import compact
 from kg.validate import FAST_THRESHOLD as VALIDATION_THRESHOLD
 from kg.validate import VALIDATORS, ValidationReport, sort_key
@@ -369,9 +368,7 @@ def _cmd_format(args: argparse.Namespace) -> int:
     unformatted = []
     for name in args.files:
         path = Path(name)
-        graph = new_graph()
-        parse_into(graph, path)
-        canonical = canonical_turtle(graph)
+        canonical = canonical_turtle_file(path)
         if path.read_bytes() != canonical:
             unformatted.append(name)
             if not args.check:
