@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from itertools import chain
 from operator import itemgetter
@@ -89,12 +89,14 @@ class _Document:
         literal = names.literal
         blank_objects = False
         datatypes: set[str] = set()
-        for rest in counts:
+        self.referenced: defaultdict[str, int] = defaultdict(int)
+        for rest, count in counts.items():
             if rest[-2:] != " .":
                 raise NotCanonicalError(rest)
             first = rest[0]
             if first == "<":
                 labels[rest] = names.iri(rest[1:-3])
+                self.referenced[rest[:-2]] = count
             elif first == '"':
                 labels[rest] = literal(rest[:-2])
                 if rest[-3] == ">":
@@ -132,44 +134,40 @@ class _Document:
         subject_labels = self.subject_labels
         header = "".join(f"@prefix {prefix}: <{namespace}> .\n" for prefix, namespace in sorted(names.used.items()))
         out.write(header.encode("utf-8"))
-        seen = set(self.classes)
-        count = self.counts.get
-        rest = sorted(
-            (subject[0] == "_", count(subject + " .", 0), _bare(subject), subject)
-            for subject in self.by_subject
-            if subject not in seen
-        )
         parts = self.parts
         with_blank_objects, serialized, by_subject = self.with_blank_objects, self.serialized, self.by_subject
+        plain = not self.blank_nodes
         written = 0
-        for subject in (*self.classes, *(row[3] for row in rest)):
-            if subject in serialized:  # a blank node written where it is used, or an item of a list
-                continue
-            if subject[0] == "_" or subject in with_blank_objects:
-                self._statement(subject)
-                parts.append("\n")
-            else:  # the common case, inline: an IRI whose objects are IRIs and literals
-                pairs = by_subject[subject]
-                if len(pairs) == 1:
-                    predicate, obj = pairs[0]
-                    parts.append(f"\n{subject_labels[subject]} {verbs[predicate]} {labels[obj]} .\n")
-                else:
-                    groups: dict[str, list[str]] = {}
-                    for predicate, obj in pairs:
-                        group = groups.get(predicate)
-                        if group is None:
-                            groups[predicate] = [obj]
-                        else:
-                            group.append(obj)
-                    chunks = []
-                    for predicate in sorted(groups, key=rank.__getitem__) if len(groups) > 1 else groups:
-                        objects = groups[predicate]
-                        if len(objects) == 1:
-                            chunks.append(f"{verbs[predicate]} {labels[objects[0]]}")
-                        else:
-                            shown = ",\n        ".join([labels[obj] for obj in sorted_objects(objects, 2)])
-                            chunks.append(f"{verbs[predicate]} {shown}")
-                    parts.append(f"\n{subject_labels[subject]} {_NEXT_PREDICATE.join(chunks)} .\n")
+        for subject in self._subject_order():
+            if not plain:
+                if subject in serialized:  # a blank node written where it is used, or an item of a list
+                    continue
+                if subject[0] == "_" or subject in with_blank_objects:
+                    self._statement(subject)
+                    parts.append("\n")
+                    continue
+            # the common case, inline: an IRI whose objects are IRIs and literals
+            pairs = by_subject[subject]
+            if len(pairs) == 1:
+                predicate, obj = pairs[0]
+                parts.append(f"\n{subject_labels[subject]} {verbs[predicate]} {labels[obj]} .\n")
+            else:
+                groups: dict[str, list[str]] = {}
+                for predicate, obj in pairs:
+                    group = groups.get(predicate)
+                    if group is None:
+                        groups[predicate] = [obj]
+                    else:
+                        group.append(obj)
+                chunks = []
+                for predicate in sorted(groups, key=rank.__getitem__) if len(groups) > 1 else groups:
+                    objects = groups[predicate]
+                    if len(objects) == 1:
+                        chunks.append(f"{verbs[predicate]} {labels[objects[0]]}")
+                    else:
+                        shown = ",\n        ".join([labels[obj] for obj in sorted_objects(objects, 2)])
+                        chunks.append(f"{verbs[predicate]} {shown}")
+                parts.append(f"\n{subject_labels[subject]} {_NEXT_PREDICATE.join(chunks)} .\n")
             written += 1
             if written % _BATCH == 0:
                 out.write("".join(parts).encode("utf-8"))
@@ -177,6 +175,18 @@ class _Document:
         parts.append("\n")
         out.write("".join(parts).encode("utf-8"))
         parts.clear()
+
+    def _subject_order(self) -> list[str]:
+        """Instances of rdfs:Class, then IRIs by how often they are objects and by IRI, then blank nodes alike."""
+        seen = set(self.classes)
+        subjects = [subject for subject in self.by_subject if subject not in seen] if seen else list(self.by_subject)
+        if self.blank_nodes:
+            count = self.counts.get
+            rows = sorted((term[0] == "_", count(term + " .", 0), _bare(term), term) for term in subjects)
+            return [*self.classes, *(row[3] for row in rows)]
+        subjects.sort(key=_BARE)  # two stable sorts with keys in C: by IRI, then by count
+        subjects.sort(key=self.referenced.__getitem__)
+        return [*self.classes, *subjects]
 
     # rdflib's TurtleSerializer, statement by statement, where blank nodes are involved; objects here are terms
 
