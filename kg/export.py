@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import io
 import re
@@ -65,6 +66,16 @@ def write_ntriples_as(asserted: bytes, inferred: bytes | None, format: str, out:
     numbered in order of first appearance, so the same input gives the same bytes.
     """
     name = _format_name(format)
+    collecting = gc.isenabled()
+    gc.disable()  # many small objects and no cycles: the collector would only rescan them, again and again
+    try:
+        _write(asserted, inferred, name, out)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _write(asserted: bytes, inferred: bytes | None, name: str, out: BinaryIO) -> None:
     if name == "turtle":
         write_turtle((asserted, inferred), PREFIXES, out)
         return

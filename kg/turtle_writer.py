@@ -28,10 +28,14 @@ def write_turtle(parts: tuple[bytes | None, ...], prefixes: Mapping[str, str], o
     """The union of the N-Triples `parts` as rdflib's Turtle serializer writes it with `prefixes` bound.
 
     Nothing but an index of the subjects' lines is held; the text is written a few thousand subjects at a time.
+    (Run it with the garbage collector off, as kg.export does: it makes a million tuples and no cycles.)
     """
     try:
         # Sorted, a subject's lines are consecutive and a repeated line follows its twin: both cheap to see.
-        lines = [line for data in parts if data for line in data.decode("utf-8").split("\n")]
+        lines: list[str] = []
+        for data in parts:
+            if data:
+                lines += data.decode("utf-8").split("\n")
         lines.sort()
         document = _Document(lines, prefixes)
         if document.blank_nodes:  # numbered by first appearance, which needs the lines in order
@@ -98,9 +102,11 @@ class _Document:
                 labels[rest] = names.iri(rest[1:-3])
                 self.referenced[rest[:-2]] = count
             elif first == '"':
-                labels[rest] = literal(rest[:-2])
                 if rest[-3] == ">":
+                    labels[rest] = literal(rest[:-2])
                     datatypes.add(rest[rest.rfind("^^<") + 3 : -3])
+                else:  # a string reads the same in both syntaxes, unless it holds escapes
+                    labels[rest] = literal(rest[:-2]) if "\\" in rest else rest[:-2]
             else:
                 labels[rest] = rest[:-2]
                 blank_objects = True
