@@ -320,11 +320,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _export_kgx(args: argparse.Namespace) -> int:
     """KGX is two files (nodes.tsv, edges.tsv): -o names their folder; stated edges only, so --inferred is refused."""
-    from kg.kgx import write_kgx
+    from kg.kgx import kgx_source, write_kgx
 
     if args.output in (None, "-") or args.inferred:
         raise InputError("kg export --format kgx writes nodes.tsv and edges.tsv: give a folder with -o (no --inferred)")
-    for path in write_kgx(_graph(args).asserted, Path(args.output)):
+    for path in write_kgx(kgx_source(_graph(args)), Path(args.output)):
         print(f"wrote {path}", file=sys.stderr)
     return 0
 
