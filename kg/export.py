@@ -111,10 +111,15 @@ def file_ntriples(path: Path) -> bytes:
         reader = None
     if reader is not None:
         return bytes(reader(path))
-    parse_into(Graph(bind_namespaces="none"), path)  # its checks and messages; Oxigraph then reads it in order
-    syntax = ox.RdfFormat.from_extension(path.suffix.lstrip(".")) or ox.RdfFormat.TURTLE
-    triples = ox.parse(path.read_bytes(), format=syntax)
-    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    graph = Graph(bind_namespaces="none")
+    parse_into(graph, path)  # its checks and messages; Oxigraph then reads it in order, where it reads the syntax
+    syntax = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
+    try:
+        if syntax is not None:
+            return ox.serialize(ox.parse(path.read_bytes(), format=syntax), format=ox.RdfFormat.N_TRIPLES) or b""
+    except (SyntaxError, ValueError):
+        pass
+    return graph.serialize(format="nt", encoding="utf-8")
 
 
 def canonical_turtle_file(path: Path) -> bytes:
