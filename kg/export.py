@@ -7,17 +7,18 @@ import importlib
 import io
 import re
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pyoxigraph as ox
-from rdflib import Dataset, Graph
 
 from kg.errors import InputError
 from kg.nt_lines import NotCanonicalError, part_lines
 from kg.output import write_atomically
-from kg.store import parse_into
 from kg.terms import GRAPH, PREFIXES
 from kg.turtle_writer import write_turtle
+
+if TYPE_CHECKING:  # rdflib only for the graph-based writers and the reference checks, imported when used
+    from rdflib import Graph
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -111,6 +112,10 @@ def file_ntriples(path: Path) -> bytes:
         reader = None
     if reader is not None:
         return bytes(reader(path))
+    from rdflib import Graph
+
+    from kg.store import parse_into
+
     graph = Graph(bind_namespaces="none")
     parse_into(graph, path)  # its checks and messages; Oxigraph then reads it in order, where it reads the syntax
     syntax = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
@@ -135,6 +140,8 @@ def export_ntriples(asserted: bytes, inferred: bytes | None, format: str) -> byt
 
 
 def _bound_copy(graph: Graph) -> Graph:
+    from rdflib import Graph
+
     copy = Graph(bind_namespaces="none")
     for prefix, namespace in PREFIXES.items():
         copy.bind(prefix, namespace)
@@ -176,6 +183,8 @@ def serialize(asserted: Graph, inferred: Graph | None, format: str) -> bytes:
 
 
 def _trig(asserted: Graph, inferred: Graph | None) -> bytes:
+    from rdflib import Dataset
+
     dataset = Dataset()
     for prefix, namespace in PREFIXES.items():
         dataset.bind(prefix, namespace)
