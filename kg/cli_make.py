@@ -60,11 +60,11 @@ def export(args: argparse.Namespace, graphs: Graphs) -> int:
 
 def _export_kgx(args: argparse.Namespace, graphs: Graphs) -> int:
     """KGX is two files (nodes.tsv, edges.tsv): -o names their folder; stated edges only, so --inferred is refused."""
-    from kg.kgx import write_kgx
+    from kg.kgx import kgx_source, write_kgx
 
     if args.output in (None, "-") or args.inferred:
         raise InputError("kg export --format kgx writes nodes.tsv and edges.tsv: give a folder with -o (no --inferred)")
-    for path in write_kgx(graphs.loaded().asserted, Path(args.output)):
+    for path in write_kgx(kgx_source(graphs.loaded()), Path(args.output)):
         print(f"wrote {path}", file=sys.stderr)
     return 0
 
@@ -81,15 +81,12 @@ def mappings(args: argparse.Namespace, graphs: Graphs) -> int:
 
 def format_files(args: argparse.Namespace, graphs: Graphs) -> int:
     """Rewrite Turtle files in canonical form (or, with --check, report those that are not)."""
-    from kg.export import canonical_turtle, write_atomically
-    from kg.store import new_graph, parse_into
+    from kg.export import canonical_turtle_file, write_atomically
 
     unformatted = []
     for name in args.files:
         path = Path(name)
-        graph = new_graph()
-        parse_into(graph, path)
-        canonical = canonical_turtle(graph)
+        canonical = canonical_turtle_file(path)
         if path.read_bytes() != canonical:
             unformatted.append(name)
             if not args.check:

@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import gc
+import importlib
+import io
 import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from rdflib import Dataset, Graph
+import pyoxigraph as ox
 
 from kg.errors import InputError
+from kg.nt_lines import NotCanonicalError, part_lines
 from kg.output import write_atomically
 from kg.terms import GRAPH, PREFIXES
+from kg.turtle_writer import write_turtle
 
-__all__ = ["EXPORT_FORMATS", "canonical_ntriples", "canonical_turtle", "serialize", "write_atomically"]
+if TYPE_CHECKING:  # rdflib only for the graph-based writers and the reference checks, imported when used
+    from rdflib import Graph
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "canonical_ntriples",
+    "canonical_turtle",
+    "canonical_turtle_file",
+    "export_ntriples",
+    "file_ntriples",
+    "serialize",
+    "write_atomically",
+    "write_ntriples_as",
+]
 
 #: Export format names, with the rdflib serializer behind each and the usual file suffix.
 EXPORT_FORMATS: dict[str, tuple[str, str]] = {
@@ -27,7 +47,101 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ALIASES = {"ttl": "turtle", "nt": "ntriples", "json-ld": "jsonld", "xml": "rdfxml", "rdf": "rdfxml"}
 
 
+#: Oxigraph's writers for the formats not written here.
+_OXIGRAPH_FORMATS = {"jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML}
+
+
+def _format_name(format: str) -> str:
+    name = _ALIASES.get(format, format)
+    if name not in EXPORT_FORMATS:
+        known = ", ".join(EXPORT_FORMATS)
+        raise InputError(f"unknown export format {format!r} (use one of {known})")
+    return name
+
+
+def write_ntriples_as(asserted: bytes, inferred: bytes | None, format: str, out: BinaryIO) -> None:
+    """Write exact N-Triples `asserted` (plus `inferred`, if given) to `out` in `format`, as it goes.
+
+    Canonical Turtle is byte for byte what `serialize` writes for the same triples; N-Triples come sorted;
+    TriG keeps asserted and inferred in their named graphs; JSON-LD and RDF/XML are Oxigraph's. Blank nodes are
+    numbered in order of first appearance, so the same input gives the same bytes.
+    """
+    name = _format_name(format)
+    collecting = gc.isenabled()
+    gc.disable()  # many small objects and no cycles: the collector would only rescan them, again and again
+    try:
+        _write(asserted, inferred, name, out)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _write(asserted: bytes, inferred: bytes | None, name: str, out: BinaryIO) -> None:
+    if name == "turtle":
+        write_turtle((asserted, inferred), PREFIXES, out)
+        return
+    try:
+        parts = part_lines(asserted, inferred)
+    except NotCanonicalError:
+        parts = part_lines(asserted, inferred, rewrite=True)
+    if name == "ntriples":
+        lines = sorted(line for lines in parts for line in lines)
+        for start in range(0, len(lines), 65536):
+            out.write(("\n".join(lines[start : start + 65536]) + "\n").encode("utf-8"))
+        return
+    if name == "trig":
+        graphs = (f" <{GRAPH.asserted}> .\n", f" <{GRAPH.inferred}> .\n")
+        quads = "".join(
+            ("\n".join(lines) + "\n").replace(" .\n", graph)
+            for lines, graph in zip(parts, graphs, strict=True)
+            if lines
+        )
+        found = ox.parse(quads.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+        ox.serialize(found, out, format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
+        return
+    text = "".join("\n".join(lines) + "\n" for lines in parts if lines)
+    triples = ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    ox.serialize(triples, out, format=_OXIGRAPH_FORMATS[name], prefixes=PREFIXES)
+
+
+def file_ntriples(path: Path) -> bytes:
+    """One RDF file's exact N-Triples; a bad file is a DataFileError naming file and line."""
+    try:  # the load stage's reader, once it is there
+        reader: Any = getattr(importlib.import_module("kg.load"), "ntriples_of", None)
+    except ImportError:
+        reader = None
+    if reader is not None:
+        return bytes(reader(path))
+    from rdflib import Graph
+
+    from kg.store import parse_into
+
+    graph = Graph(bind_namespaces="none")
+    parse_into(graph, path)  # its checks and messages; Oxigraph then reads it in order, where it reads the syntax
+    syntax = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
+    try:
+        if syntax is not None:
+            return ox.serialize(ox.parse(path.read_bytes(), format=syntax), format=ox.RdfFormat.N_TRIPLES) or b""
+    except (SyntaxError, ValueError):
+        pass
+    return graph.serialize(format="nt", encoding="utf-8")
+
+
+def canonical_turtle_file(path: Path) -> bytes:
+    """The canonical Turtle of one RDF file: what `kg format` writes and `kg format --check` expects."""
+    return export_ntriples(file_ntriples(path), None, "turtle")
+
+
+def export_ntriples(asserted: bytes, inferred: bytes | None, format: str) -> bytes:
+    """`write_ntriples_as` into bytes."""
+    buffer = io.BytesIO()
+    write_ntriples_as(asserted, inferred, format, buffer)
+    return buffer.getvalue()
+
+
 def _bound_copy(graph: Graph) -> Graph:
+    from rdflib import Graph
+
     copy = Graph(bind_namespaces="none")
     for prefix, namespace in PREFIXES.items():
         copy.bind(prefix, namespace)
@@ -52,11 +166,11 @@ def canonical_ntriples(graph: Graph) -> bytes:
 
 
 def serialize(asserted: Graph, inferred: Graph | None, format: str) -> bytes:
-    """`asserted` (plus `inferred`, if given) in `format`; TriG keeps the two in separate named graphs."""
-    name = _ALIASES.get(format, format)
-    if name not in EXPORT_FORMATS:
-        known = ", ".join(EXPORT_FORMATS)
-        raise InputError(f"unknown export format {format!r} (use one of {known})")
+    """`asserted` (plus `inferred`, if given) in `format`; TriG keeps the two in separate named graphs.
+
+    rdflib's writers on rdflib graphs: the reference that `write_ntriples_as` matches.
+    """
+    name = _format_name(format)
     if name == "trig":
         return _trig(asserted, inferred)
     merged = asserted if inferred is None else asserted + inferred
@@ -69,6 +183,8 @@ def serialize(asserted: Graph, inferred: Graph | None, format: str) -> bytes:
 
 
 def _trig(asserted: Graph, inferred: Graph | None) -> bytes:
+    from rdflib import Dataset
+
     dataset = Dataset()
     for prefix, namespace in PREFIXES.items():
         dataset.bind(prefix, namespace)

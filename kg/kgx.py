@@ -8,23 +8,31 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from kg.errors import DataFileError, InputError
 from kg.export import write_atomically
 from kg.mappings import MappingRow, read_mapping_set
+from kg.nt_lines import literal_parts, merged_lines, split_line
 from kg.packaged import mapping_file, source_document
+from kg.snapshot import ASSERTED_GRAPH
 from kg.terms import NKG, OA, PREFIXES, compact
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
 
 __all__ = [
     "EDGE_COLUMNS",
     "INFORES",
     "NODE_COLUMNS",
     "BiolinkMapping",
+    "NTriplesView",
     "biolink_mapping_file",
+    "kgx_source",
     "kgx_tables",
     "read_biolink_mapping",
     "write_kgx",
@@ -100,14 +108,57 @@ def _expand(name: str, curie: str, line: int) -> URIRef:
     return URIRef(PREFIXES[prefix] + local)
 
 
-def kgx_tables(graph: Graph, mapping: BiolinkMapping, mapping_rows: list[MappingRow]) -> tuple[str, str]:
+class NTriplesView:
+    """The reads kgx makes of a graph (objects, value, subjects, membership), over exact N-Triples: no rdflib
+    graph is built, only the terms asked for become rdflib terms."""
+
+    def __init__(self, ntriples: bytes) -> None:
+        self._objects: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for line in merged_lines(ntriples):
+            subject, predicate, obj = split_line(line)
+            self._objects[subject, predicate].append(obj)
+
+    def objects(self, subject: Node, predicate: Node) -> list[Node]:
+        return [_term(text) for text in sorted(self._objects.get((str(subject), str(predicate)), ()))]
+
+    def value(self, subject: Node, predicate: Node) -> Node | None:
+        found = self.objects(subject, predicate)
+        return found[0] if found else None
+
+    def subject_objects(self, predicate: Node) -> list[tuple[Node, Node]]:
+        return [
+            (URIRef(subject), _term(obj))
+            for (subject, used), objects in self._objects.items()
+            if used == str(predicate) and not subject.startswith("_:")
+            for obj in objects
+        ]
+
+    def subjects(self, predicate: Node, obj: Node) -> list[Node]:
+        return [subject for subject, value in self.subject_objects(predicate) if value == obj]
+
+    def __contains__(self, triple: tuple[Node, Node, Node]) -> bool:
+        return triple[2] in self.objects(triple[0], triple[1])
+
+
+def _term(text: str) -> Node:
+    if text.startswith("_:"):
+        return BNode(text[2:])
+    if not text.startswith('"'):
+        return URIRef(text)
+    value, language, datatype = literal_parts(text)
+    return Literal(value, lang=language or None, datatype=URIRef(datatype) if datatype else None)
+
+
+def kgx_tables(graph: Graph | NTriplesView, mapping: BiolinkMapping, mapping_rows: list[MappingRow]) -> tuple[str, str]:
     """nodes.tsv and edges.tsv: every entity typed by a mapped class, and one edge per claim of a mapped property."""
     nodes = _node_rows(graph, mapping, mapping_rows)
     edges = _edge_rows(graph, mapping, {row[0] for row in nodes})
     return _table(NODE_COLUMNS, nodes), _table(EDGE_COLUMNS, edges)
 
 
-def _node_rows(graph: Graph, mapping: BiolinkMapping, mapping_rows: list[MappingRow]) -> list[tuple[str, ...]]:
+def _node_rows(
+    graph: Graph | NTriplesView, mapping: BiolinkMapping, mapping_rows: list[MappingRow]
+) -> list[tuple[str, ...]]:
     xrefs: dict[str, set[str]] = defaultdict(set)
     for row in mapping_rows:
         if row.predicate_id == "skos:exactMatch":
@@ -132,7 +183,7 @@ def _node_rows(graph: Graph, mapping: BiolinkMapping, mapping_rows: list[Mapping
     return rows
 
 
-def _edge_rows(graph: Graph, mapping: BiolinkMapping, node_ids: set[str]) -> list[tuple[str, ...]]:
+def _edge_rows(graph: Graph | NTriplesView, mapping: BiolinkMapping, node_ids: set[str]) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for claim in sorted(c for c in graph.subjects(RDF.type, NKG.Claim) if isinstance(c, URIRef)):
         subject, predicate, obj = (graph.value(claim, p) for p in (RDF.subject, RDF.predicate, RDF.object))
@@ -199,12 +250,20 @@ def _table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     return "\n".join("\t".join(row) for row in [columns, *rows]) + "\n"
 
 
-def write_kgx(graph: Graph, directory: Path) -> list[Path]:
-    """Write nodes.tsv and edges.tsv into `directory` (each atomically) and return their paths."""
+def kgx_source(graph: KnowledgeGraph) -> Graph | bytes:
+    """What `write_kgx` reads of `graph`: the hub's exact asserted N-Triples where it keeps them, else its graph."""
+    reader = getattr(graph, "ntriples", None)
+    return bytes(reader(ASSERTED_GRAPH)) if reader is not None else graph.asserted
+
+
+def write_kgx(graph: Graph | bytes, directory: Path) -> list[Path]:
+    """Write nodes.tsv and edges.tsv of `graph` (or of exact N-Triples) into `directory`, each atomically; return
+    their paths."""
     if directory.exists() and not directory.is_dir():
         raise InputError(f"{directory} is a file: KGX TSV is two files, give a folder with -o")
     _metadata, rows = read_mapping_set(mapping_file())
-    nodes, edges = kgx_tables(graph, read_biolink_mapping(biolink_mapping_file()), rows)
+    source = NTriplesView(graph) if isinstance(graph, bytes) else graph
+    nodes, edges = kgx_tables(source, read_biolink_mapping(biolink_mapping_file()), rows)
     paths = [directory / "nodes.tsv", directory / "edges.tsv"]
     for path, text in zip(paths, (nodes, edges), strict=True):
         write_atomically(path, text.encode("utf-8"))

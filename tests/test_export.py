@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import random
 
 import pyoxigraph
 import pytest
-from rdflib import Dataset, Graph
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
+from rdflib.term import Node
 
 from kg import InputError, KnowledgeGraph
+from kg.export import export_ntriples, serialize, write_ntriples_as
+from kg.nt_lines import literal_parts, merged_lines, split_line
+from kg.packaged import data_files, ontology_files
 from kg.terms import GRAPH
 
 
@@ -55,3 +61,162 @@ def test_jsonld_is_json(shipped: KnowledgeGraph) -> None:
 def test_unknown_format_is_an_input_error(shipped: KnowledgeGraph) -> None:
     with pytest.raises(InputError, match="unknown export format"):
         shipped.export("yaml")
+
+
+# ---------------------------------------------------------------- exports streamed from exact N-Triples
+
+
+def _ntriples(graph: Graph) -> bytes:
+    return graph.serialize(format="nt", encoding="utf-8")
+
+
+def test_turtle_from_ntriples_is_byte_identical_to_serialize(shipped: KnowledgeGraph) -> None:
+    asserted, inferred = _ntriples(shipped.asserted), _ntriples(shipped.inferred)
+    assert export_ntriples(asserted, None, "turtle") == serialize(shipped.asserted, None, "turtle")
+    assert export_ntriples(asserted, inferred, "turtle") == serialize(shipped.asserted, shipped.inferred, "turtle")
+
+
+@pytest.mark.parametrize("name", [*sorted(f.name for f in ontology_files()), *sorted(f.name for f in data_files())])
+def test_canonical_files_come_back_byte_for_byte_from_oxigraphs_ntriples(name: str) -> None:
+    entry = next(entry for entry in [*ontology_files(), *data_files()] if entry.name == name)
+    data = entry.read_bytes()
+    ntriples = pyoxigraph.serialize(pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.TURTLE), format=_NT)
+    assert ntriples is not None
+    assert export_ntriples(ntriples, None, "turtle") == data
+
+
+_NT = pyoxigraph.RdfFormat.N_TRIPLES
+_BLANK = b"""<http://ex.org/a> <http://ex.org/p> _:x .
+_:x <http://ex.org/q> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .
+<http://ex.org/a> <http://ex.org/list> _:l1 .
+_:l1 <http://www.w3.org/1999/02/22-rdf-syntax-ns#first> "one"@en .
+_:l1 <http://www.w3.org/1999/02/22-rdf-syntax-ns#rest> _:l2 .
+_:l2 <http://www.w3.org/1999/02/22-rdf-syntax-ns#first> <http://ex.org/b> .
+_:l2 <http://www.w3.org/1999/02/22-rdf-syntax-ns#rest> <http://www.w3.org/1999/02/22-rdf-syntax-ns#nil> .
+_:shared <http://ex.org/r> "two\\nlines" .
+<http://ex.org/a> <http://ex.org/s> _:shared .
+<http://ex.org/b> <http://ex.org/s> _:shared .
+"""
+
+
+def test_blank_nodes_are_written_the_same_whatever_the_parser_named_them() -> None:
+    renamed = _BLANK.replace(b"_:x", b"_:zz9").replace(b"_:l1", b"_:a").replace(b"_:shared", b"_:b0")
+    first = export_ntriples(_BLANK, None, "turtle")
+    assert export_ntriples(renamed, None, "turtle") == first
+    assert b'ns1:list ( "one"@en ns1:b )' in first
+    assert b"ns1:p [ ns1:q 1 ]" in first
+    assert first.count(b"_:b") == 3  # the node used twice keeps a label, numbered by first appearance
+    assert isomorphic(
+        Graph().parse(data=first.decode("utf-8"), format="turtle"), Graph().parse(data=_BLANK, format="nt")
+    )
+
+
+def test_lines_out_of_oxigraphs_form_read_the_same() -> None:
+    loose = b"# a comment\n" + _BLANK.replace(b"> <", b">\t<").replace(b" .\n", b".\n\n")
+    for format in ("turtle", "ntriples"):
+        assert export_ntriples(loose, None, format) == export_ntriples(_BLANK, None, format)
+
+
+def test_ntriples_export_is_sorted_and_without_repeats(shipped: KnowledgeGraph) -> None:
+    asserted = _ntriples(shipped.asserted)
+    lines = export_ntriples(asserted + asserted, None, "ntriples").decode("utf-8").split("\n")
+    assert lines[-1] == ""
+    assert lines[:-1] == sorted(set(lines[:-1]))
+    assert len(lines) - 1 == len(shipped.asserted)
+
+
+@pytest.mark.parametrize(("name", "rdflib_format"), [("jsonld", "json-ld"), ("rdfxml", "xml"), ("turtle", "turtle")])
+def test_every_format_from_ntriples_reads_back_as_the_graph(
+    shipped: KnowledgeGraph, name: str, rdflib_format: str
+) -> None:
+    data = export_ntriples(_ntriples(shipped.asserted), _ntriples(shipped.inferred), name)
+    assert isomorphic(Graph().parse(data=data.decode("utf-8"), format=rdflib_format), shipped.graph())
+
+
+def test_trig_from_ntriples_keeps_the_named_graphs(shipped: KnowledgeGraph) -> None:
+    data = export_ntriples(_ntriples(shipped.asserted), _ntriples(shipped.inferred), "trig")
+    dataset = Dataset()
+    dataset.parse(data=data.decode("utf-8"), format="trig")
+    assert isomorphic(dataset.graph(GRAPH.asserted), shipped.asserted)
+    assert isomorphic(dataset.graph(GRAPH.inferred), shipped.inferred)
+
+
+def test_write_ntriples_as_writes_what_export_ntriples_returns(shipped: KnowledgeGraph) -> None:
+    stream = io.BytesIO()
+    write_ntriples_as(_ntriples(shipped.asserted), None, "ttl", stream)
+    assert stream.getvalue() == export_ntriples(_ntriples(shipped.asserted), None, "turtle")
+    with pytest.raises(InputError, match="unknown export format"):
+        write_ntriples_as(b"", None, "yaml", stream)
+
+
+_NAMESPACES = ("https://w3id.org/neuropathy-kg/entity/", "https://w3id.org/neuropathy-kg/", "http://example.org/x/")
+_LOCALS = ("a", "b", "type", "1x", "-x", "a.b", "a.", "a%20b", "a%zz", "a(b)", "é", "_a", "", "a/b", "a-b", "·a")
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_LITERALS = (
+    '"x"',
+    '"x"@en',
+    '"y"@fr',
+    '"a\\nb"',
+    '"q\\"\\"\\"r\\ns"',
+    '"t\\tb\\\\"',
+    '"ends\\n\\""',
+    f'"05"^^<{_XSD}integer>',
+    f'"5"^^<{_XSD}nonNegativeInteger>',
+    f'"1.50"^^<{_XSD}decimal>',
+    f'"1e3"^^<{_XSD}double>',
+    f'"INF"^^<{_XSD}double>',
+    f'"1"^^<{_XSD}boolean>',
+    f'"2020-01-01T00:00:00Z"^^<{_XSD}dateTime>',
+    f'"abc"^^<{_XSD}integer>',
+    f'"x"^^<{_XSD}string>',
+)
+
+
+def _random_ntriples(seed: int) -> bytes:
+    """A small graph of awkward terms: odd local names, every literal form, blank nodes, lists, rdfs:Class."""
+    rng = random.Random(seed)
+    rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    blank = [f"_:n{index}" for index in range(rng.randint(0, 5))]
+
+    def iri() -> str:
+        return f"<{rng.choice(_NAMESPACES)}{rng.choice(_LOCALS)}>"
+
+    lines = []
+    for _ in range(rng.randint(1, 30)):
+        subject = rng.choice(blank) if blank and rng.random() < 0.3 else iri()
+        predicate = f"<{rng.choice(_NAMESPACES)}{rng.choice(('a', 'p', 'label'))}>"
+        chance = rng.random()
+        obj = rng.choice(blank) if blank and chance < 0.2 else rng.choice(_LITERALS) if chance < 0.6 else iri()
+        lines.append(f"{subject} {predicate} {obj} .")
+    items = [iri() for _ in range(rng.randint(0, 3))]
+    for index, item in enumerate(items):
+        rest = f"_:l{index + 1}" if index + 1 < len(items) else f"<{rdf}nil>"
+        lines += [f"_:l{index} <{rdf}first> {item} .", f"_:l{index} <{rdf}rest> {rest} ."]
+    if items:
+        lines.append(f"{iri()} <https://w3id.org/neuropathy-kg/list> _:l0 .")
+    lines.append(f"{iri()} <{rdf}type> <http://www.w3.org/2000/01/rdf-schema#Class> .")
+    rng.shuffle(lines)
+    kept = []
+    for line in lines:  # what Oxigraph accepts, as Oxigraph writes it
+        with contextlib.suppress(SyntaxError):
+            kept.append(pyoxigraph.serialize(pyoxigraph.parse(line.encode("utf-8"), format=_NT), format=_NT) or b"")
+    return b"".join(kept)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_turtle_from_ntriples_matches_rdflibs_writer_on_awkward_graphs(seed: int) -> None:
+    ntriples = _random_ntriples(seed)
+    graph = Graph(bind_namespaces="none")
+    for line in merged_lines(ntriples):  # blank nodes labelled as the writer numbers them, so both order alike
+        subject, predicate, obj = (_rdflib_term(term) for term in split_line(line))
+        graph.add((subject, predicate, obj))
+    assert export_ntriples(ntriples, None, "turtle") == serialize(graph, None, "turtle")
+
+
+def _rdflib_term(text: str) -> Node:
+    if text.startswith("_:"):
+        return BNode(text[2:])
+    if not text.startswith('"'):
+        return URIRef(text)
+    value, language, datatype = literal_parts(text)
+    return Literal(value, lang=language or None, datatype=URIRef(datatype) if datatype else None)

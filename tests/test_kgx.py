@@ -15,7 +15,14 @@ import yaml
 from kg import KnowledgeGraph
 from kg.cli import main
 from kg.errors import DataFileError
-from kg.kgx import EDGE_COLUMNS, NODE_COLUMNS, biolink_mapping_file, kgx_tables, read_biolink_mapping
+from kg.kgx import (
+    EDGE_COLUMNS,
+    NODE_COLUMNS,
+    NTriplesView,
+    biolink_mapping_file,
+    kgx_tables,
+    read_biolink_mapping,
+)
 from kg.mappings import read_mapping_set
 from kg.packaged import mapping_file
 
@@ -200,3 +207,11 @@ def test_a_bad_mapping_row_names_file_and_line(tmp_path: Path) -> None:
     bad.write_text("term\tbiolink\tcomment\nnkg:Disorder\tDisease\tno prefix\n", encoding="utf-8")
     with pytest.raises(DataFileError, match=r"biolink-mapping\.tsv:2: 'Disease' is not biolink:Name"):
         read_biolink_mapping(bad)
+
+
+def test_the_tables_read_from_exact_ntriples_are_the_tables_read_from_the_graph(
+    shipped: KnowledgeGraph, tables: tuple[str, str]
+) -> None:
+    ntriples = shipped.asserted.serialize(format="nt", encoding="utf-8")
+    view = NTriplesView(ntriples)
+    assert kgx_tables(view, read_biolink_mapping(biolink_mapping_file()), read_mapping_set(mapping_file())[1]) == tables

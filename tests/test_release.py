@@ -20,7 +20,14 @@ from kg.errors import InputError
 from kg.mappings import read_mapping_set
 from kg.output import write_folder
 from kg.packaged import mapping_file
-from kg.release import owl_dl_graph, release_bytes, release_files, release_version, write_release
+from kg.release import (
+    owl_dl_graph,
+    release_bytes,
+    release_files,
+    release_ntriples_bytes,
+    release_version,
+    write_release,
+)
 
 ONTOLOGY = URIRef("https://w3id.org/neuropathy-kg/ontology")
 VERSION_IRI = URIRef("https://w3id.org/neuropathy-kg/releases/2026-11-23/ontology")
@@ -249,3 +256,12 @@ def test_a_symbolic_link_to_the_release_folder_is_kept(
     write_release(shipped, link)
     assert link.is_symlink()
     assert {path.name: path.read_bytes() for path in real.iterdir()} == files
+
+
+@pytest.mark.parametrize("suffix", sorted(PARSERS))
+def test_release_files_from_ntriples_are_the_bytes_from_the_graph(shipped: KnowledgeGraph, suffix: str) -> None:
+    asserted = shipped.asserted.serialize(format="nt", encoding="utf-8")
+    inferred = shipped.inferred.serialize(format="nt", encoding="utf-8")
+    assert release_ntriples_bytes(asserted, None, suffix) == release_bytes(shipped.asserted, suffix)
+    full = release_bytes(shipped.asserted + shipped.inferred, suffix)
+    assert release_ntriples_bytes(asserted, inferred, suffix) == full
