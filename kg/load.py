@@ -1,10 +1,9 @@
-"""Reading one RDF file (any supported syntax, optionally gzip-compressed) into exact N-Triples, natively.
+"""Reading one RDF file (any supported syntax, optionally gzip-compressed) into exact N-Triples, natively."""
 
-Memory, not bytes, is the limit (no size cap unless $KG_MAX_FILE_BYTES is set): a file of N triples needs about
-its own size plus the size of its N-Triples at once (N-Triples run 100-200 bytes a triple), measured at 260 bytes
-a triple: 260 MiB for the generated 1M-triple graph (69 MB of Turtle), 47 MiB for DOID's 186k triples (see
-docs/performance.md). A gzip-compressed file is decompressed in memory first.
-"""
+# Memory, not bytes, is the limit (no size cap unless $KG_MAX_FILE_BYTES is set): a file of N triples needs about
+# its own size plus the size of its N-Triples at once (N-Triples run 100-200 bytes a triple), measured at 260 bytes
+# a triple: 260 MiB for the generated 1M-triple graph (69 MB of Turtle), 47 MiB for DOID's 186k triples (see
+# docs/performance.md). A gzip-compressed file is decompressed in memory first.
 
 from __future__ import annotations
 
