@@ -224,7 +224,13 @@ class _Endpoint:
         self, request: Request, sparql: str, bindings: dict[str, Node], origin: str, wanted: list[str]
     ) -> Response:
         no_dataset(request.query_params)
-        run = functools.partial(self.pool.run, sparql, bindings, origin, timeout=self.timeout, max_rows=self.max_rows)
+        accept = request.headers.get("accept", "*/*")
+        # The worker writes a SELECT or ASK answer itself, in the format negotiated here for results, so the rows
+        # never become Python objects; a graph comes back as one and is negotiated below.
+        result_format = negotiate(RESULT_FORMATS, accept, wanted)
+        written = next((name for name, f in RESULT_FORMATS.items() if f is result_format), None)
+        run = functools.partial(self.pool.run_written, sparql, bindings, origin, written=written)
+        run = functools.partial(run, timeout=self.timeout, max_rows=self.max_rows)
         try:
             result = await anyio.to_thread.run_sync(run)
         except QueryBusyError as error:
@@ -237,8 +243,11 @@ class _Endpoint:
             return problem(422, str(error))
         except KGError as error:
             return problem(400, str(error))
+        if isinstance(result, bytes):
+            assert result_format is not None
+            return Response(result, media_type=result_format.media_type, headers={"Vary": "Accept"})
         formats = GRAPH_FORMATS if result.graph is not None else RESULT_FORMATS
-        chosen = negotiate(formats, request.headers.get("accept", "*/*"), wanted)
+        chosen = negotiate(formats, accept, wanted)
         if chosen is None:
             offered = ", ".join(f.media_type for f in formats.values())
             return problem(406, f"cannot answer in the accepted media types; this result comes as {offered}")
