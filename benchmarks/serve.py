@@ -3,18 +3,22 @@
     python benchmarks/serve.py                                    # the packaged graph, reasoned
     python benchmarks/serve.py --data /tmp/bench-shared/g-100k.ttl --concurrency 10,50 --seconds 15
 
-Both servers hold the same triples: `kg export --inferred --format ntriples` of the graph `kg serve` reasons, loaded
-with `oxigraph load`. Both get the same query texts: every stored query with its example parameters bound (the
+The servers hold the same triples: `kg export --inferred --format ntriples` of the graph `kg serve` reasons, loaded
+with `oxigraph load` (and optimised) for `oxigraph serve-read-only`, and posted to an in-memory `oxigraph serve`
+(the engine kg's workers hold, so there the two differ only in what surrounds it). All get the same query texts: every stored query with its example parameters bound (the
 `runnable` text `GET /queries` lists) plus a few ad-hoc ones, sent in turn as `GET ?query=` asking for SPARQL JSON
 (Turtle for graphs). A warm-up pass checks that both give the same number of rows for every query and drops the
 queries either refuses (kg's row limit, say). The client is one asyncio process speaking HTTP/1.1 with keep-alive
-over raw sockets; its own CPU time per request is reported so it can be told apart from the servers'.
+over raw sockets; its own CPU time per request (client CPU µs) is reported, so it can be told apart from the
+servers, and so is each server's CPU time (its process and all its workers) per answer, which a busy machine
+changes less than requests per second.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import shutil
@@ -50,6 +54,7 @@ class Tally:
     errors: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     client_cpu: float = 0.0
+    server_cpu: float = 0.0
 
     def row(self, label: str) -> str:
         done = len(self.latencies)
@@ -59,7 +64,8 @@ class Tally:
         rate = done / self.seconds if self.seconds else 0.0
         cpu = self.client_cpu / max(1, done + sum(self.errors.values())) * 1e6
         errors = ", ".join(f"{k}×{v}" for k, v in sorted(self.errors.items())) or "0"
-        return f"| {label} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | {errors} | {cpu:.0f} |"
+        server = self.server_cpu / max(1, done) * 1000
+        return f"| {label} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | {errors} | {server:.2f} | {cpu:.0f} |"
 
 
 class Connection:
@@ -108,6 +114,7 @@ class Server:
     name: str
     port: int
     path: str  # where queries go: /sparql for kg, /query for Oxigraph
+    pid: int = 0
 
     def target(self, sparql: str) -> str:
         return f"{self.path}?{urllib.parse.urlencode({'query': sparql})}"
@@ -123,6 +130,7 @@ async def load(server: Server, mix: list[str], concurrency: int, seconds: float)
     targets = [(server.target(q), accept_for(q)) for q in mix]
     stop = time.monotonic() + seconds
     cpu = time.process_time()
+    server_cpu = tree_cpu(server.pid)
     started = time.monotonic()
 
     async def client(offset: int) -> None:
@@ -147,6 +155,7 @@ async def load(server: Server, mix: list[str], concurrency: int, seconds: float)
     await asyncio.gather(*(client(i) for i in range(concurrency)))
     tally.seconds = time.monotonic() - started
     tally.client_cpu = time.process_time() - cpu
+    tally.server_cpu = tree_cpu(server.pid) - server_cpu
     return tally
 
 
@@ -181,6 +190,27 @@ async def warm_up(servers: list[Server], queries: dict[str, str]) -> list[str]:
         if same or (graph and not any(a.startswith("HTTP") for a, _ in answers)):
             kept.append(sparql)
     return kept
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds used so far by process `root` and every live descendant (a server's workers included)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total, frontier = 0.0, [root]
+    while frontier:
+        pid = frontier.pop()
+        total += times.get(pid, 0.0)
+        frontier += [child for child, parent in parents.items() if parent == pid]
+    return total
 
 
 def free_port() -> int:
@@ -230,11 +260,28 @@ def main() -> None:
         ox = Server("oxigraph", free_port(), "/query")
         ox_command = [oxigraph, "serve-read-only", "--location", str(store), "--bind", f"127.0.0.1:{ox.port}"]
         processes.append(subprocess.Popen(ox_command, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL))
+        # Oxigraph's in-memory store too (`oxigraph serve` without a location, loaded over HTTP): the engine kg's
+        # workers hold, so the two differ only in what surrounds it.
+        memory = Server("oxigraph in memory", free_port(), "/query")
+        memory_command = [oxigraph, "serve", "--bind", f"127.0.0.1:{memory.port}"]
+        processes.append(subprocess.Popen(memory_command, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL))
         wait_for(f"http://127.0.0.1:{ox.port}/query?query=ASK%7B%7D", processes[1])
+        wait_for(f"http://127.0.0.1:{memory.port}/query?query=ASK%7B%7D", processes[2])
+        upload = urllib.request.Request(
+            f"http://127.0.0.1:{memory.port}/store?default",
+            data=ntriples.read_bytes(),
+            headers={"Content-Type": "application/n-triples"},
+            method="POST",
+        )
+        urllib.request.urlopen(upload, timeout=600).read()
         wait_for(f"http://127.0.0.1:{kg.port}/queries", processes[0])
         with urllib.request.urlopen(f"http://127.0.0.1:{kg.port}/queries") as response:
             stored = {f"queries/{q['name']}": q["runnable"] for q in json.load(response) if q["runnable"]}
-        servers = [kg, ox]
+        servers = [
+            dataclasses.replace(server, pid=process.pid)
+            for server, process in zip([kg, ox, memory], processes, strict=True)
+        ]
+        kg = servers[0]
         print(f"triples: {sum(1 for _ in ntriples.open('rb'))}; warm-up (rows per query):", file=sys.stderr)
         queries = {**stored, **AD_HOC}
         kept = asyncio.run(warm_up(servers, queries))
@@ -244,8 +291,8 @@ def main() -> None:
         for mix_name in args.mix.split(","):
             mix = mixes[mix_name]
             print(f"\nmix {mix_name!r}: {len(mix)} queries\n")
-            print("| server, clients | requests/s | p50 ms | p99 ms | errors | client CPU µs/request |")
-            print("|---|---:|---:|---:|---|---:|")
+            print("| server, clients | requests/s | p50 ms | p99 ms | errors | server CPU ms | client CPU µs |")
+            print("|---|---:|---:|---:|---|---:|---:|")
             for concurrency in (int(c) for c in args.concurrency.split(",")):
                 for _ in range(args.rounds):
                     for server in servers:
@@ -256,8 +303,11 @@ def main() -> None:
         print()
         for mix_name, _, concurrency in sorted({(m, "", c) for m, _, c in rates}):
             kg_rate = statistics.median(rates[(mix_name, "kg serve", concurrency)])
-            ox_rate = statistics.median(rates[(mix_name, "oxigraph", concurrency)])
-            print(f"mix {mix_name}, concurrency {concurrency}: kg serve ÷ oxigraph = {kg_rate / ox_rate:.2f}×")
+            others = {
+                other.name: statistics.median(rates[(mix_name, other.name, concurrency)]) for other in servers[1:]
+            }
+            ratios = [f"÷ {name} = {kg_rate / max(rate, 1e-9):.2f}×" for name, rate in others.items()]
+            print(f"mix {mix_name}, concurrency {concurrency}: kg serve " + ", ".join(ratios))
     finally:
         for process in processes:
             process.terminate()
