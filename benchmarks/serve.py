@@ -5,13 +5,13 @@
 
 The servers hold the same triples: `kg export --inferred --format ntriples` of the graph `kg serve` reasons, loaded
 with `oxigraph load` (and optimised) for `oxigraph serve-read-only`, and posted to an in-memory `oxigraph serve`
-(the engine kg's workers hold, so there the two differ only in what surrounds it). All get the same query texts: every stored query with its example parameters bound (the
-`runnable` text `GET /queries` lists) plus a few ad-hoc ones, sent in turn as `GET ?query=` asking for SPARQL JSON
-(Turtle for graphs). A warm-up pass checks that both give the same number of rows for every query and drops the
-queries either refuses (kg's row limit, say). The client is one asyncio process speaking HTTP/1.1 with keep-alive
-over raw sockets; its own CPU time per request (client CPU µs) is reported, so it can be told apart from the
-servers, and so is each server's CPU time (its process and all its workers) per answer, which a busy machine
-changes less than requests per second.
+(the engine kg's workers hold, so there the two differ only in what surrounds it). All get the same query texts:
+every stored query with its example parameters bound (the `runnable` text `GET /queries` lists) plus a few
+ad-hoc ones, sent in turn as `GET ?query=` asking for SPARQL JSON (Turtle for graphs). A warm-up pass checks that
+all give the same number of rows for every query and drops the queries any refuses (kg's row limit, say). The
+client is one asyncio process speaking HTTP/1.1 with keep-alive over raw sockets; its own CPU time per request
+(client CPU µs) is reported, so it can be told apart from the servers, and so is each server's CPU time (its
+process and all its workers) per answer, which a busy machine changes less than requests per second.
 """
 
 from __future__ import annotations
@@ -65,7 +65,8 @@ class Tally:
         cpu = self.client_cpu / max(1, done + sum(self.errors.values())) * 1e6
         errors = ", ".join(f"{k}×{v}" for k, v in sorted(self.errors.items())) or "0"
         server = self.server_cpu / max(1, done) * 1000
-        return f"| {label} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | {errors} | {server:.2f} | {cpu:.0f} |"
+        shown = f"{rate:,.0f}" if rate >= 10 else f"{rate:.1f}"
+        return f"| {label} | {shown} | {p50:.1f} | {p99:.1f} | {errors} | {server:.2f} | {cpu:.0f} |"
 
 
 class Connection:

@@ -116,7 +116,9 @@ def serve(
         queue_seconds=queue_seconds,
     )
     LOGGER.info("ad-hoc queries: %s", network_isolation())
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+    # h11, not httptools even where it is installed: h11 refuses a request head past 16 kB with 431 and answers
+    # garbage with 400, where httptools reads any head and drops garbage silently (tests/test_server_faults.py)
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", http="h11")
 
 
 def _check_free(host: str, port: int) -> None:
