@@ -236,16 +236,22 @@ class QueryWorkers:
             return self._idle.get(timeout=wait)
         except queue.Empty:
             pass
+        raise self.refusal(origin, timeout, deadline)
+
+    def refusal(self, origin: str, timeout: float | None, deadline: float | None) -> QueryBusyError | QueryTimeoutError:
+        """What a query that waited in vain for a worker gets: QueryBusyError (with Retry-After: when the soonest
+        busy worker's query reaches its limit) once it waited `queue_seconds`, QueryTimeoutError once its own
+        time limit, ending at `deadline`, has passed."""
         if self.queue_seconds is not None and (deadline is None or time.monotonic() < deadline):
             with self._lock:
                 soonest = min(self._busy_until.values(), default=math.inf)
             retry = soonest - time.monotonic() if soonest < math.inf else self.queue_seconds
-            raise QueryBusyError(
+            return QueryBusyError(
                 f"{origin}: every query worker is busy; try again in a few seconds",
                 retry_after=max(1, math.ceil(retry)),
             )
-        raise QueryTimeoutError(
-            f"{origin}: every query worker stayed busy for the whole time limit ({timeout:g} s); try again later"
+        return QueryTimeoutError(
+            f"{origin}: every query worker stayed busy for the whole time limit ({timeout or 0:g} s); try again later"
         )
 
 
