@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import enum
-import functools
 import math
-import multiprocessing
 import queue
-import signal
 import threading
 import time
 from collections.abc import Mapping
-from multiprocessing.process import BaseProcess
 from typing import Final
 
 from rdflib.term import Node
 
 from kg.engine import ENGINES
-from kg.errors import InputError, KGError, QueryBusyError, QueryError, QueryTimeoutError
+from kg.errors import InputError, QueryBusyError, QueryError, QueryTimeoutError
 from kg.results import QueryResult
-from kg.worker import GraphSource, Request, memory_in_use, result_of, serve
+from kg.worker import GraphSource, Request, memory_in_use, reply_of
+from kg.workerprocess import WorkerDiedError, WorkerProcess
 
 __all__ = [
     "DEFAULT",
@@ -51,9 +48,6 @@ QUEUE_SECONDS: Final = 2.0
 #: gigabyte a second, so the time limit alone would let one query take the machine's memory; past this cap an
 #: allocation fails, the worker dies, and the caller gets a QueryError.
 WORKER_MEMORY_BYTES: Final = 2_000_000_000
-
-#: How long a new worker may take to load the graph before the pool gives up on it.
-_STARTUP_SECONDS = 120.0
 
 
 class Default(enum.Enum):
@@ -94,7 +88,7 @@ class QueryWorkers:
         self._network = network
         self.queue_seconds = queue_seconds
         self.size = size
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._idle: queue.Queue[WorkerProcess] = queue.Queue()
         self._started = 0
         self._busy_until: dict[int, float] = {}  # id(worker) -> its query's deadline, for Retry-After
         self._lock = threading.Lock()
@@ -123,19 +117,42 @@ class QueryWorkers:
     ) -> QueryResult:
         """Run the query in a worker (screened there unless `trusted`); QueryTimeoutError once `timeout` seconds
         have passed (waiting included), QueryBusyError when every worker stays busy past `queue_seconds`."""
+        result = self.run_written(
+            sparql, bindings, origin, timeout=timeout, max_rows=max_rows, trusted=trusted, allow_service=allow_service
+        )
+        assert isinstance(result, QueryResult)
+        return result
+
+    def run_written(
+        self,
+        sparql: str,
+        bindings: Mapping[str, Node],
+        origin: str,
+        *,
+        timeout: float | None,
+        max_rows: int | None,
+        trusted: bool = False,
+        allow_service: bool = False,
+        written: str | None = None,
+    ) -> QueryResult | bytes:
+        """As `run`, but a SELECT or ASK answer comes back as bytes in the result format `written` names (one of
+        kg.rowcount.NATIVE_FORMATS), written by Oxigraph in the worker under the same row limit; graphs, and every
+        answer of the rdflib engine, still come back as a QueryResult."""
+        if timeout is not None and timeout <= 0:  # no time at all: not started (a fast worker could still answer)
+            raise QueryTimeoutError(_stopped(origin, timeout))
         deadline = None if timeout is None else time.monotonic() + timeout
-        request = Request(sparql, dict(bindings), origin, max_rows, trusted, allow_service)
+        request = Request(sparql, dict(bindings), origin, max_rows, trusted, allow_service, written)
         try:
             return self._run_once(request, deadline, timeout)
-        except _WorkerDiedError:
+        except WorkerDiedError:
             # A worker can die of what earlier queries left in it (seen as SIGABRT under load): the query gets one
             # fresh worker before its own death is reported.
             try:
                 return self._run_once(request, deadline, timeout)
-            except _WorkerDiedError as again:
+            except WorkerDiedError as again:
                 raise QueryError(f"{origin}: the query worker stopped unexpectedly: {again}") from None
 
-    def _run_once(self, request: Request, deadline: float | None, timeout: float | None) -> QueryResult:
+    def _run_once(self, request: Request, deadline: float | None, timeout: float | None) -> QueryResult | bytes:
         origin = request.origin
         worker = self._checkout(deadline, origin, timeout)
         healthy = False
@@ -145,14 +162,11 @@ class QueryWorkers:
             worker.connection.send(request)
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not worker.connection.poll(remaining):
-                raise QueryTimeoutError(
-                    f"{origin}: stopped after {timeout:g} s (the time limit); "
-                    "narrow the query (fewer patterns, a LIMIT) or raise the limit"
-                )
+                raise QueryTimeoutError(_stopped(origin, timeout))
             reply = worker.connection.recv()
             healthy = True
         except (EOFError, OSError):
-            raise _WorkerDiedError(worker.death()) from None
+            raise WorkerDiedError(worker.death()) from None
         finally:
             with self._lock:
                 self._busy_until.pop(id(worker), None)
@@ -166,7 +180,7 @@ class QueryWorkers:
                     self._started -= 1
                 if not self._closed:  # its replacement starts now, not under the next query
                     threading.Thread(target=self._refill, name="kg worker refill", daemon=True).start()
-        return result_of(reply)
+        return reply_of(reply)
 
     def _refill(self) -> None:
         with self._lock:
@@ -191,9 +205,9 @@ class QueryWorkers:
             except queue.Empty:
                 return
 
-    def _new_worker(self) -> _Worker:
+    def _new_worker(self) -> WorkerProcess:
         try:
-            worker = _Worker(self._source, self._engine, self._network)
+            worker = WorkerProcess(self._source, self._engine, self._network, WORKER_MEMORY_BYTES)
         except BaseException:
             with self._lock:
                 self._started -= 1
@@ -201,7 +215,7 @@ class QueryWorkers:
         self.isolated = worker.isolated
         return worker
 
-    def _checkout(self, deadline: float | None, origin: str, timeout: float | None) -> _Worker:
+    def _checkout(self, deadline: float | None, origin: str, timeout: float | None) -> WorkerProcess:
         """An idle worker, a new one if the pool is not full, else the first one that becomes idle."""
         if self._closed:
             raise QueryError("the query workers have been closed")
@@ -222,79 +236,27 @@ class QueryWorkers:
             return self._idle.get(timeout=wait)
         except queue.Empty:
             pass
+        raise self.refusal(origin, timeout, deadline)
+
+    def refusal(self, origin: str, timeout: float | None, deadline: float | None) -> QueryBusyError | QueryTimeoutError:
+        """What a query that waited in vain for a worker gets: QueryBusyError (with Retry-After: when the soonest
+        busy worker's query reaches its limit) once it waited `queue_seconds`, QueryTimeoutError once its own
+        time limit, ending at `deadline`, has passed."""
         if self.queue_seconds is not None and (deadline is None or time.monotonic() < deadline):
             with self._lock:
                 soonest = min(self._busy_until.values(), default=math.inf)
             retry = soonest - time.monotonic() if soonest < math.inf else self.queue_seconds
-            raise QueryBusyError(
+            return QueryBusyError(
                 f"{origin}: every query worker is busy; try again in a few seconds",
                 retry_after=max(1, math.ceil(retry)),
             )
-        raise QueryTimeoutError(
-            f"{origin}: every query worker stayed busy for the whole time limit ({timeout:g} s); try again later"
+        return QueryTimeoutError(
+            f"{origin}: every query worker stayed busy for the whole time limit ({timeout or 0:g} s); try again later"
         )
 
 
-class _WorkerDiedError(Exception):
-    """A worker process ended while running a query; the message says how (kg.limits._Worker.death)."""
-
-
-class _Worker:
-    """One worker process and the parent's end of its pipe."""
-
-    def __init__(self, source: GraphSource, engine: str, network: bool) -> None:
-        context = _context()
-        self.connection, child_end = context.Pipe()
-        self.process: BaseProcess = context.Process(
-            target=serve, args=(child_end, engine, network, WORKER_MEMORY_BYTES), name="kg query worker", daemon=True
-        )
-        self.process.start()
-        child_end.close()
-        try:
-            self.connection.send(source)
-            if not self.connection.poll(_STARTUP_SECONDS):
-                raise QueryError(f"a query worker did not load the graph within {_STARTUP_SECONDS:g} s")
-            ready = self.connection.recv()
-        except (EOFError, OSError):
-            self.kill()
-            raise QueryError(f"a query worker stopped while loading the graph: {self.death()}") from None
-        except BaseException:
-            self.kill()
-            raise
-        if isinstance(ready, KGError):
-            self.kill()
-            raise ready
-        self.isolated = bool(ready[1])
-
-    def death(self) -> str:
-        """Why the process ended, in words: a signal (a crash, or the memory cap), or its exit code."""
-        self.process.join(timeout=5)
-        code = self.process.exitcode
-        if code is None:
-            return "it stopped answering"
-        if code >= 0:
-            return f"it exited with status {code}"
-        number = -code
-        name = signal.Signals(number).name if number in signal.valid_signals() else f"signal {number}"
-        if number == signal.SIGABRT:
-            return f"killed by {name}: an allocation failed at its memory cap ({WORKER_MEMORY_BYTES:,} bytes)"
-        if number == signal.SIGSEGV:
-            return f"killed by {name}: a crash in the engine (please report the query)"
-        return f"killed by {name}"
-
-    def kill(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(timeout=5)
-        self.connection.close()
-
-
-@functools.cache
-def _context() -> multiprocessing.context.ForkServerContext | multiprocessing.context.SpawnContext:
-    """forkserver where there is one: a clean, single-threaded parent with the package preloaded, so a new
-    worker starts in milliseconds, and no threads of the caller (a web server's, say) are forked along."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["kg.limits"])
-        return context
-    return multiprocessing.get_context("spawn")
+def _stopped(origin: str, timeout: float | None) -> str:
+    return (
+        f"{origin}: stopped after {timeout or 0:g} s (the time limit); "
+        "narrow the query (fewer patterns, a LIMIT) or raise the limit"
+    )

@@ -6,24 +6,27 @@ import contextlib
 import re
 import resource
 import signal
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 import pyoxigraph as ox
 from rdflib.term import Node
 
-from kg.engine import OxigraphEngine, check_untrusted, run_with_rdflib
-from kg.errors import KGError, QueryError
+from kg.engine import OxigraphEngine, _to_oxigraph, _to_rdflib, check_untrusted, run_with_rdflib
+from kg.errors import KGError, QueryError, ResultLimitError
 from kg.results import QueryResult
-from kg.sandbox import confine_network, on_big_stack
+from kg.rowcount import NATIVE_FORMATS, RowCountingWriter, RowLimitReachedError
+from kg.sandbox import BIG_STACK_BYTES, confine_network
 from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH
 from kg.store import new_graph
+from kg.terms import PREFIXES
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-__all__ = ["GraphSource", "Request", "cap_memory", "memory_in_use", "result_of", "serve"]
+__all__ = ["GraphSource", "Request", "cap_memory", "memory_in_use", "reply_of", "result_of", "serve"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,8 @@ class GraphSource:
 
 @dataclass(frozen=True)
 class Request:
-    """One query for a worker; `trusted` (the package's stored queries) skips the screen."""
+    """One query for a worker; `trusted` (the package's stored queries) skips the screen. `written` names a result
+    format of kg.rowcount: a SELECT or ASK answer comes back written in it by Oxigraph (bytes), not as rows."""
 
     sparql: str
     bindings: Mapping[str, Node]
@@ -45,6 +49,7 @@ class Request:
     max_rows: int | None
     trusted: bool = False
     allow_service: bool = False
+    written: str | None = None
 
 
 def cap_memory(limit: int) -> None:
@@ -63,6 +68,19 @@ def serve(connection: Connection, engine: str, network: bool, memory_bytes: int)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the parent, which stops its workers itself
     isolated = False if network else confine_network()
     cap_memory(memory_bytes)
+    # One thread on a big stack answers every query (Oxigraph recurses on the query's shape), rather than a new
+    # thread per query; threads inherit the seccomp filter, and pyoxigraph's iterators stay on the thread that
+    # made them.
+    previous = threading.stack_size(BIG_STACK_BYTES)
+    try:
+        loop = threading.Thread(target=_loop, args=(connection, engine, isolated), name="kg query", daemon=True)
+        loop.start()
+    finally:
+        threading.stack_size(previous)
+    loop.join()
+
+
+def _loop(connection: Connection, engine: str, isolated: bool) -> None:
     try:
         source: GraphSource = connection.recv()
         runner = _Runner(source, engine)
@@ -80,10 +98,14 @@ def serve(connection: Connection, engine: str, network: bool, memory_bytes: int)
         try:
             result = runner.answer(request)
             reply: object = (
-                result.variables,
-                result.rows,
-                result.boolean,
-                None if result.graph is None else list(result.graph),
+                result
+                if isinstance(result, bytes)
+                else (
+                    result.variables,
+                    result.rows,
+                    result.boolean,
+                    None if result.graph is None else list(result.graph),
+                )
             )
         except KGError as error:
             # QueryError and its subclasses pickle as they are; others may need constructor arguments pickle lacks
@@ -98,25 +120,66 @@ class _Runner:
         self._engine = engine
         self._oxigraph: OxigraphEngine | None = None
         self._graph = new_graph()
+        self._store: ox.Store | None = None
+        self._default_graph: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.DefaultGraph()]
         if engine == "oxigraph" and source.snapshot is not None:
-            graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ASSERTED_GRAPH]
-            if source.inferred:
-                graphs.append(INFERRED_GRAPH)
-            self._oxigraph = OxigraphEngine.over_store(ox.Store.read_only(source.snapshot), graphs)
+            self._default_graph = [ASSERTED_GRAPH, INFERRED_GRAPH] if source.inferred else [ASSERTED_GRAPH]
+            self._store = ox.Store.read_only(source.snapshot)
         elif engine == "oxigraph":
-            self._oxigraph = OxigraphEngine.from_ntriples(source.ntriples)
+            self._store = ox.Store()
+            if source.ntriples:
+                self._store.bulk_load(source.ntriples, format=ox.RdfFormat.N_TRIPLES)
         elif source.ntriples:
             self._graph.parse(data=source.ntriples, format="nt")
+        if self._store is not None:
+            self._oxigraph = OxigraphEngine.over_store(self._store, self._default_graph)
 
-    def answer(self, request: Request) -> QueryResult:
+    def answer(self, request: Request) -> QueryResult | bytes:
         if not request.trusted:
             check_untrusted(request.sparql, request.origin, self._engine, allow_service=request.allow_service)
-        return on_big_stack(lambda: self._run(request.sparql, request.bindings, request.origin, request.max_rows))
-
-    def _run(self, sparql: str, bindings: Mapping[str, Node], origin: str, max_rows: int | None) -> QueryResult:
+        sparql, bindings, origin, max_rows = request.sparql, request.bindings, request.origin, request.max_rows
+        if self._store is not None and request.written in NATIVE_FORMATS:
+            return self._written(sparql, bindings, origin, max_rows, request.written)
         if self._oxigraph is not None:
             return self._oxigraph.run(sparql, bindings, origin, max_rows=max_rows)
         return run_with_rdflib(self._graph, sparql, bindings, origin, max_rows=max_rows)
+
+    def _written(
+        self, sparql: str, bindings: Mapping[str, Node], origin: str, max_rows: int | None, name: str
+    ) -> QueryResult | bytes:
+        """A SELECT or ASK answer as Oxigraph writes it (no Python term per value), counted against `max_rows`;
+        a graph (CONSTRUCT, DESCRIBE) as a QueryResult, which the caller writes."""
+        assert self._store is not None
+        substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+            ox.Variable(variable): _to_oxigraph(term) for variable, term in bindings.items()
+        }
+        writer = RowCountingWriter(name, max_rows)
+        try:
+            answer = self._store.query(
+                sparql, prefixes=PREFIXES, substitutions=substitutions, default_graph=self._default_graph
+            )
+            if isinstance(answer, ox.QueryTriples):
+                graph = new_graph()
+                for count, triple in enumerate(answer, start=1):
+                    if max_rows is not None and count > max_rows:
+                        raise RowLimitReachedError
+                    graph.add((_to_rdflib(triple.subject), _to_rdflib(triple.predicate), _to_rdflib(triple.object)))
+                return QueryResult(variables=(), rows=(), graph=graph)
+            answer.serialize(cast("IO[bytes]", writer), writer.format)  # a file as far as Oxigraph can tell
+        except RowLimitReachedError:
+            raise ResultLimitError(
+                f"{origin}: the result has more than {max_rows} rows (the row limit); "
+                "add LIMIT/OFFSET to page through it, or raise the limit"
+            ) from None
+        except SyntaxError as error:
+            raise QueryError(f"{origin}: not a valid SPARQL query: {_first_line(error)}") from None
+        except (ValueError, OSError, RuntimeError) as error:
+            raise QueryError(f"{origin}: query failed: {_first_line(error)}") from None
+        return writer.getvalue()
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def memory_in_use(pid: int) -> int:
@@ -131,8 +194,17 @@ def memory_in_use(pid: int) -> int:
 
 def result_of(reply: object) -> QueryResult:
     """A worker's reply as a QueryResult; an error it sent back is raised here."""
+    result = reply_of(reply)
+    assert isinstance(result, QueryResult), "a written result where rows were asked for"
+    return result
+
+
+def reply_of(reply: object) -> QueryResult | bytes:
+    """A worker's reply: a result it wrote (bytes) or a QueryResult; an error it sent back is raised here."""
     if isinstance(reply, BaseException):
         raise reply
+    if isinstance(reply, bytes):
+        return reply
     assert isinstance(reply, tuple)
     variables, rows, boolean, triples = reply
     graph = None

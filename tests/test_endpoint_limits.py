@@ -22,6 +22,8 @@ from kg.server import create_app
 
 #: A query that only the time limit stops (about 10^11 rows counted).
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+#: The endpoint's row limit here: `search` for "a" finds more entities than this in the shipped graph.
+ROW_LIMIT = 100
 
 
 class _Server:
@@ -31,7 +33,7 @@ class _Server:
         self.port = serving.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.records: list[logging.LogRecord] = []
-        app = create_app(graph, timeout=15, workers=2, queue_seconds=1)
+        app = create_app(graph, timeout=15, max_rows=ROW_LIMIT, workers=2, queue_seconds=1)
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="info"))
 
     def log_text(self) -> str:
@@ -40,7 +42,7 @@ class _Server:
 
 @pytest.fixture(scope="module")
 def busy_server(shipped: KnowledgeGraph) -> Iterator[_Server]:
-    """Two workers, a 15 s limit (slow queries outlast the test's probes) and a 1 s queue."""
+    """Two workers, a 15 s limit (slow queries outlast the test's probes), a 1 s queue, ROW_LIMIT rows."""
     server = _Server(shipped)
     handler = logging.Handler()
     handler.emit = server.records.append  # type: ignore[method-assign]
@@ -143,3 +145,15 @@ def _field(pid: int, name: str) -> str:
     except OSError:
         pass
     return ""
+
+
+@pytest.mark.parametrize("accept", ["application/sparql-results+json", "text/tab-separated-values"])
+def test_a_stored_query_resource_keeps_the_row_limit(busy_server: _Server, accept: str) -> None:
+    """Stored queries skip the screen (the package's text, parameters bound as terms), never the limits."""
+    headers = {"Accept": accept}
+    over = httpx.get(f"{busy_server.url}/queries/search", params={"text": "a"}, headers=headers, timeout=60)
+    assert over.status_code == 422
+    assert f"more than {ROW_LIMIT} rows (the row limit)" in over.text
+    within = httpx.get(f"{busy_server.url}/queries/search", params={"text": "tingl"}, headers=headers, timeout=60)
+    assert within.status_code == 200
+    assert within.headers["content-type"].startswith(accept)

@@ -1,0 +1,82 @@
+"""A query worker process seen from its parent: start it, hand it the graph, kill it, and say how it ended."""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import signal
+from multiprocessing.process import BaseProcess
+
+from kg.errors import KGError, QueryError
+from kg.worker import GraphSource, serve
+
+__all__ = ["WorkerDiedError", "WorkerProcess"]
+
+#: How long a new worker may take to load the graph before the pool gives up on it.
+_STARTUP_SECONDS = 120.0
+
+
+class WorkerDiedError(Exception):
+    """A worker process ended while running a query; the message says how (WorkerProcess.death)."""
+
+
+class WorkerProcess:
+    """One worker process and the parent's end of its pipe."""
+
+    def __init__(self, source: GraphSource, engine: str, network: bool, memory_bytes: int) -> None:
+        self.memory_bytes = memory_bytes
+        context = _context()
+        self.connection, child_end = context.Pipe()
+        self.process: BaseProcess = context.Process(
+            target=serve, args=(child_end, engine, network, memory_bytes), name="kg query worker", daemon=True
+        )
+        self.process.start()
+        child_end.close()
+        try:
+            self.connection.send(source)
+            if not self.connection.poll(_STARTUP_SECONDS):
+                raise QueryError(f"a query worker did not load the graph within {_STARTUP_SECONDS:g} s")
+            ready = self.connection.recv()
+        except (EOFError, OSError):
+            self.kill()
+            raise QueryError(f"a query worker stopped while loading the graph: {self.death()}") from None
+        except BaseException:
+            self.kill()
+            raise
+        if isinstance(ready, KGError):
+            self.kill()
+            raise ready
+        self.isolated = bool(ready[1])
+
+    def death(self) -> str:
+        """Why the process ended, in words: a signal (a crash, or the memory cap), or its exit code."""
+        self.process.join(timeout=5)
+        code = self.process.exitcode
+        if code is None:
+            return "it stopped answering"
+        if code >= 0:
+            return f"it exited with status {code}"
+        number = -code
+        name = signal.Signals(number).name if number in signal.valid_signals() else f"signal {number}"
+        if number == signal.SIGABRT:
+            return f"killed by {name}: an allocation failed at its memory cap ({self.memory_bytes:,} bytes)"
+        if number == signal.SIGSEGV:
+            return f"killed by {name}: a crash in the engine (please report the query)"
+        return f"killed by {name}"
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+        self.connection.close()
+
+
+@functools.cache
+def _context() -> multiprocessing.context.ForkServerContext | multiprocessing.context.SpawnContext:
+    """forkserver where there is one: a clean, single-threaded parent with the package preloaded, so a new
+    worker starts in milliseconds, and no threads of the caller (a web server's, say) are forked along."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["kg.limits"])  # which imports this module and kg.worker
+        return context
+    return multiprocessing.get_context("spawn")
