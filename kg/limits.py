@@ -219,24 +219,30 @@ class QueryWorkers:
         """An idle worker, a new one if the pool is not full, else the first one that becomes idle."""
         if self._closed:
             raise QueryError("the query workers have been closed")
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
-        with self._lock:
-            start_one = self._started < self.size
+        waits = [
+            None if deadline is None else deadline,
+            None if self.queue_seconds is None else time.monotonic() + self.queue_seconds,
+        ]
+        give_up = min((w for w in waits if w is not None), default=math.inf)
+        while True:
+            try:
+                return self._idle.get_nowait()
+            except queue.Empty:
+                pass
+            with self._lock:
+                start_one = self._started < self.size
+                if start_one:
+                    self._started += 1
             if start_one:
-                self._started += 1
-        if start_one:
-            return self._new_worker()
-        now = time.monotonic()
-        waits = [None if deadline is None else max(0.0, deadline - now), self.queue_seconds]
-        wait = min((w for w in waits if w is not None), default=None)
-        try:
-            return self._idle.get(timeout=wait)
-        except queue.Empty:
-            pass
-        raise self.refusal(origin, timeout, deadline)
+                return self._new_worker()
+            left = give_up - time.monotonic()
+            if left <= 0:
+                raise self.refusal(origin, timeout, deadline)
+            # Short waits: a replacement that dies while starting frees its place without filling the queue.
+            try:
+                return self._idle.get(timeout=min(left, 0.5))
+            except queue.Empty:
+                continue
 
     def refusal(self, origin: str, timeout: float | None, deadline: float | None) -> QueryBusyError | QueryTimeoutError:
         """What a query that waited in vain for a worker gets: QueryBusyError (with Retry-After: when the soonest
