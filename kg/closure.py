@@ -42,9 +42,12 @@ def is_noise_term(subject: Term, predicate: Term, obj: Term) -> bool:
 
 def by_predicate(data: bytes) -> ByPredicate:
     """The triples of N-Triples bytes grouped by predicate, without duplicates."""
-    grouped: dict[Term, set[tuple[Term, Term]]] = defaultdict(set)
+    grouped: dict[Term, set[tuple[Term, Term]]] = {}
     for subject, predicate, obj in read_triples(data):
-        grouped[predicate].add((subject, obj))
+        pairs = grouped.get(predicate)
+        if pairs is None:
+            pairs = grouped[predicate] = set()
+        pairs.add((subject, obj))
     return {predicate: list(pairs) for predicate, pairs in grouped.items()}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterable, Iterator
 
@@ -64,7 +65,7 @@ def plain_literal(value: str, language: str | None = None) -> Term:
 
 
 def read_triples(data: bytes) -> Iterator[Triple]:
-    """The triples of N-Triples bytes as term texts, each distinct text one shared string.
+    """The triples of N-Triples bytes as term texts (IRIs and blank nodes: one shared string per distinct text).
 
     Lines as Oxigraph and rdflib write them (`<s> <p> object .`) are split directly; any other line (tabs,
     several spaces, comments) goes through Oxigraph's parser, which writes each term back in the same form.
@@ -75,15 +76,15 @@ def read_triples(data: bytes) -> Iterator[Triple]:
         if not line or line[0] == "#":
             continue
         parts = line.split(" ", 2)
-        if len(parts) == 3 and parts[2].endswith(" .") and parts[1][:1] == "<" and not _odd(parts):
+        if len(parts) == 3 and not _odd(parts):
             subject, predicate, rest = parts
-            yield keep(subject, subject), keep(predicate, predicate), keep(rest[:-2], rest[:-2])
+            obj = rest[:-2]
+            yield keep(subject, subject), keep(predicate, predicate), obj if obj[0] == '"' else keep(obj, obj)
         else:
-            for triple in _parsed(line):
-                yield keep(triple[0], triple[0]), keep(triple[1], triple[1]), keep(triple[2], triple[2])
+            yield from _parsed(line)
 
 
-def _lines(data: bytes, chunk: int = 1 << 24) -> Iterator[str]:
+def _lines(data: bytes, chunk: int = 1 << 20) -> Iterator[str]:
     """The lines of `data`, decoded a few megabytes at a time so that a large input is never copied whole."""
     start = 0
     while start < len(data):
@@ -94,14 +95,14 @@ def _lines(data: bytes, chunk: int = 1 << 24) -> Iterator[str]:
 
 
 def _odd(parts: list[str]) -> bool:
-    """A line the fast split may have cut wrongly: a term with whitespace inside, or a comment after the dot."""
+    """A line the fast split may have cut wrongly: whitespace other than one space between terms, a comment."""
     subject, predicate, rest = parts
-    obj = rest[:-2]
-    if subject[:1] not in ("<", "_") or not predicate.endswith(">"):
+    if rest[-2:] != " ." or predicate[:1] != "<" or subject[:1] not in ("<", "_") or rest[:1] not in ("<", "_", '"'):
         return True
-    if obj[:1] == '"':
-        return False  # a literal may hold spaces; its closing quote comes before the final " ."
-    return " " in obj or "\t" in obj or "#" in obj
+    obj = rest[:-2]
+    # a literal may hold spaces, but not after its closing quote (in a language tag or a datatype)
+    tail = obj[obj.rindex('"') + 1 :] if obj[0] == '"' else obj
+    return " " in tail or "\t" in tail
 
 
 def _parsed(line: str) -> list[Triple]:
@@ -116,6 +117,18 @@ def _parsed(line: str) -> list[Triple]:
 
 
 def ntriples(triples: Iterable[Triple]) -> bytes:
-    """Exact N-Triples: one line a triple, lines sorted and unique."""
-    lines = sorted({f"{s} {p} {o} ." for s, p, o in triples})
-    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+    """Exact N-Triples: one line a triple, no duplicates, ordered by subject, predicate and object text.
+
+    The triples are sorted (not their lines, which would all exist at once) and written a block at a time.
+    """
+    ordered = sorted(triples)
+    out = io.BytesIO()
+    previous: Triple | None = None
+    for start in range(0, len(ordered), 8192):
+        block = []
+        for triple in ordered[start : start + 8192]:
+            if triple != previous:
+                block.append(f"{triple[0]} {triple[1]} {triple[2]} .\n")
+                previous = triple
+        out.write("".join(block).encode("utf-8"))
+    return out.getvalue()
