@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from kg.rules import TYPE, Schema, closure_of
 from kg.triples import OWL, RDF, RDFS, Term, Triple, iri, read_triples
 
-__all__ = ["ByPredicate", "UnsupportedError", "by_predicate", "entailments", "is_noise_term"]
+__all__ = ["ByPredicate", "UnsupportedError", "by_predicate", "entailments", "is_noise_term", "relevant_triples"]
 
 #: Asserted triples grouped by predicate: predicate -> [(subject, object)].
 ByPredicate = dict[Term, list[tuple[Term, Term]]]
@@ -49,6 +49,59 @@ def by_predicate(data: bytes) -> ByPredicate:
             pairs = grouped[predicate] = set()
         pairs.add((subject, obj))
     return {predicate: list(pairs) for predicate, pairs in grouped.items()}
+
+
+#: What a line that may hold the schema contains: an RDFS or OWL term, an RDF list, or a qualifier word (the first
+#: pass of `relevant_triples` reads only these lines).
+_SCHEMA_NEEDLES = (b"rdf-schema#", b"/owl#", b"22-rdf-syntax-ns#first>", b"22-rdf-syntax-ns#rest>", b"/QualifierWord>")
+_LABELS = {iri(RDFS + name) for name in ("label", "comment", "seeAlso", "isDefinedBy")}
+_NKG, _ENTITY = "<https://w3id.org/neuropathy-kg/", "<https://w3id.org/neuropathy-kg/entity/"
+#: What the derivation records read besides the rules' own predicates (kg.derive, kg.hedge).
+_RECORD_PREDICATES = {iri(RDF + name) for name in ("subject", "predicate", "object")} | {
+    _NKG + name + ">" for name in ("modality", "frequency", "circumstance", "inherentHedge", "certaintyRank")
+}
+_RECORD_PREDICATES |= {_NKG + "frequencyRank>", TYPE}
+_QUALIFIER_WORD, _LABEL = _NKG + "QualifierWord>", iri(RDFS + "label")
+
+
+def relevant_triples(data: bytes) -> ByPredicate:
+    """The asserted triples reasoning and the derivation records can read, grouped by predicate: the schema
+    (found by a first pass over the lines that can hold it), then the triples of the predicates its rules read
+    or conclude, class memberships, claims and their qualifiers, and triples between two entities. Quotes,
+    labels and the like, most of a large graph's memory, are left out; `entailments` gives the same answer."""
+    schema_triples = by_predicate(_lines_with(data, _SCHEMA_NEEDLES))
+    schema = Schema.read(schema_triples)
+    wanted = schema.premises() | schema.conclusions() | _RECORD_PREDICATES
+    grouped: dict[Term, set[tuple[Term, Term]]] = {}
+    for subject, predicate, obj in read_triples(data):
+        if predicate in wanted or (
+            predicate.startswith(_NKG) and subject.startswith(_ENTITY) and obj.startswith(_ENTITY)
+        ):
+            pairs = grouped.get(predicate)
+            if pairs is None:
+                pairs = grouped[predicate] = set()
+            pairs.add((subject, obj))
+    words = {subject for subject, obj in schema_triples.get(TYPE, ()) if obj == _QUALIFIER_WORD}
+    for predicate, found in schema_triples.items():
+        if predicate == _LABEL:
+            found = [(subject, obj) for subject, obj in found if subject in words]
+        elif predicate in _LABELS:
+            continue
+        grouped.setdefault(predicate, set()).update(found)
+    return {predicate: list(pairs) for predicate, pairs in grouped.items()}
+
+
+def _lines_with(data: bytes, needles: tuple[bytes, ...]) -> bytes:
+    """The lines of `data` that contain one of `needles` (found by the bytes' own search, not line by line)."""
+    spans: set[tuple[int, int]] = set()
+    for needle in needles:
+        found = data.find(needle)
+        while found >= 0:
+            end = data.find(b"\n", found)
+            end = len(data) if end < 0 else end
+            spans.add((data.rfind(b"\n", 0, found) + 1, end))
+            found = data.find(needle, end)
+    return b"\n".join(data[start:end] for start, end in sorted(spans))
 
 
 def entailments(asserted: ByPredicate, schema: Schema | None = None) -> list[Triple]:

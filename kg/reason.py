@@ -10,7 +10,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kg.closure import UnsupportedError, by_predicate, entailments, is_noise_term
+from kg.closure import UnsupportedError, by_predicate, entailments, is_noise_term, relevant_triples
 from kg.derive import derivation_triples
 from kg.errors import InputError
 from kg.progress import stage
@@ -66,7 +66,7 @@ def infer_ntriples(asserted: bytes, method: str = "auto") -> bytes:
     """The OWL 2 RL entailments of the asserted N-Triples that are not asserted, without noise, plus a
     nkg:Derivation for each inferred triple between two entities (kg.derive): exact N-Triples, lines sorted."""
     method = choose_reasoner(None, method)
-    terms = by_predicate(asserted)
+    terms = relevant_triples(asserted)
     found: list[Triple] | None = None
     if method in ("auto", "native"):
         with stage("reasoning (OWL 2 RL, native)"):
