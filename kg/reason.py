@@ -161,8 +161,7 @@ def _versions(reasoner: str) -> str:
 
 def _ntriples_key(asserted: bytes, reasoner: str) -> str:
     """The input's digest: its lines as given, except that blank nodes (which get new labels on every parse) are
-    numbered in order of first use among their lines sorted with the labels blanked. The same key thus means the
-    same graph; a graph whose blank nodes cannot be told apart that way only misses the cache."""
+    labelled by what is said about them (`_by_content`), those lines sorted."""
     digest = hashlib.sha256(_versions(reasoner).encode())
     blank_lines = []
     for line in asserted.split(b"\n"):
@@ -170,14 +169,35 @@ def _ntriples_key(asserted: bytes, reasoner: str) -> str:
             blank_lines.append(line)
         else:
             digest.update(line + b"\n")
-    numbers: dict[bytes, bytes] = {}
-
-    def number(match: re.Match[bytes]) -> bytes:
-        return numbers.setdefault(match.group(), b"_:b%d" % len(numbers))
-
-    for line in sorted(blank_lines, key=lambda line: (_BLANK.sub(b"_:", line), line)):
-        digest.update(b"# " + _BLANK.sub(number, line) + b"\n")
+    for line in _by_content(blank_lines):
+        digest.update(b"# " + line + b"\n")
     return digest.hexdigest()
+
+
+def _by_content(lines: list[bytes]) -> list[bytes]:
+    """The lines, sorted, with each blank node labelled by a digest of the lines it is in, refined over the
+    labels of the blank nodes next to it until no more are told apart (the lists of property chains: three
+    rounds). Blank nodes no round tells apart share a label, which still gives the same key every parse."""
+    labels = [_BLANK.findall(line) for line in lines]
+    colour = {label: b"" for found in labels for label in found}
+    distinct = 1
+    for _ in range(32):
+        said: dict[bytes, list[bytes]] = {label: [colour[label]] for label in colour}
+        for line, found in zip(lines, labels, strict=True):
+            for label in set(found):
+                said[label].append(_relabel(line, colour, label))
+        colour = {
+            label: hashlib.sha256(b"\n".join(sorted(texts))).hexdigest()[:24].encode() for label, texts in said.items()
+        }
+        if len(set(colour.values())) == distinct:
+            break
+        distinct = len(set(colour.values()))
+    return sorted(_relabel(line, colour) for line in lines)
+
+
+def _relabel(line: bytes, colour: dict[bytes, bytes], me: bytes = b"") -> bytes:
+    """The line with each blank node written as its colour, and `me` as "_:me"."""
+    return _BLANK.sub(lambda match: b"_:" + (b"me" if match.group() == me else colour[match.group()]), line)
 
 
 def _input_key(asserted: Graph, reasoner: str = "auto") -> str:
