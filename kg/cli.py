@@ -525,7 +525,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--reasoner",
         choices=REASONERS,
         default="auto",
-        help=f"owlrl (the reference), fast (native) or auto: fast above {REASONING_THRESHOLD:,} triples",
+        help="auto/native (kg's own, equal to owlrl), owlrl (the reference) or fast (reasonable); auto falls back to"
+        f" owlrl, or fast above {REASONING_THRESHOLD:,} triples, for OWL the native reasoner does not follow",
     )
     data_option(sub)
 
