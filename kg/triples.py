@@ -99,6 +99,8 @@ def _odd(parts: list[str]) -> bool:
     subject, predicate, rest = parts
     if rest[-2:] != " ." or predicate[:1] != "<" or subject[:1] not in ("<", "_") or rest[:1] not in ("<", "_", '"'):
         return True
+    if subject[1:2] == "<" or rest[1:2] == "<":
+        return True  # a quoted triple (RDF 1.2) holds spaces
     obj = rest[:-2]
     # a literal may hold spaces, but not after its closing quote (in a language tag or a datatype)
     tail = obj[obj.rindex('"') + 1 :] if obj[0] == '"' else obj

@@ -26,7 +26,7 @@ from kg.reason import (
     is_noise,
 )
 from kg.terms import ENTITY, NKG
-from kg.triples import ntriples
+from kg.triples import ntriples, read_triples
 
 _PREFIXES = (
     "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
@@ -178,3 +178,17 @@ def test_the_native_path_imports_neither_rdflib_nor_the_reference_reasoners(ship
     )
     done = subprocess.run([sys.executable, "-c", script], input=shipped_ntriples, capture_output=True, check=True)
     assert done.stdout.decode().strip() == "[]"
+
+
+def test_ntriples_lines_in_any_spacing_are_read_as_the_same_terms() -> None:
+    data = (
+        b'<http://x/a> <http://x/p> "a b . c"@en .\n'
+        b"_:b1\t<http://x/p>  <http://x/b> .\n"
+        b"# a comment\n\n"
+        b"<http://x/a> <http://x/p> <http://x/c> . # and another\n"
+    )
+    assert list(read_triples(data)) == [
+        ("<http://x/a>", "<http://x/p>", '"a b . c"@en'),
+        ("_:b1", "<http://x/p>", "<http://x/b>"),
+        ("<http://x/a>", "<http://x/p>", "<http://x/c>"),
+    ]
