@@ -182,21 +182,25 @@ def prove(base: Iterable[Triple], targets: set[Triple], rules: _Rules) -> dict[T
         index.add(triple)
     proofs: dict[Triple, Proof] = {}
     while delta:
-        found: dict[Triple, tuple[tuple[int, tuple[str, ...]], Proof]] = {}
+        found: dict[Triple, Proof] = {}
         for premise in delta:
             for conclusion, proof in _instances(premise, rules, index):
                 if conclusion in known or conclusion not in targets:
                     continue
-                # ordered by the IRIs themselves, as strings (not by their N-Triples text: '>' sorts after '-')
-                key = (_RULE_ORDER[proof[0]], tuple(term[1:-1] for triple in proof[2] for term in triple))
-                if conclusion not in found or key < found[conclusion][0]:
-                    found[conclusion] = (key, proof)
+                if conclusion not in found or _order(proof) < _order(found[conclusion]):
+                    found[conclusion] = proof
         delta = sorted(found)
         for triple in delta:
-            proofs[triple] = found[triple][1]
+            proofs[triple] = found[triple]
             known.add(triple)
             index.add(triple)
     return proofs
+
+
+def _order(proof: Proof) -> tuple[int, tuple[str, ...]]:
+    """Which of two proofs of a triple is kept: by rule, then by the premises' IRIs themselves, as strings (not
+    by their N-Triples text, where '>' sorts after '-')."""
+    return _RULE_ORDER[proof[0]], tuple(term[1:-1] for triple in proof[2] for term in triple)
 
 
 def _claims(asserted: ByPredicate) -> dict[Triple, list[Term]]:
@@ -230,19 +234,28 @@ def _records(
 ) -> Iterator[Triple]:
     qualifiers: dict[Triple, Qualifiers] = {}
     stated_hedges: dict[Triple, Qualifiers] = {}
+    combined: dict[tuple[Qualifiers, Qualifiers], Qualifiers] = {}  # few distinct hedges, many derivations
+    written: dict[Qualifiers, list[tuple[Term, Term]]] = {}
+
+    def weakest(first: Qualifiers, second: Qualifiers) -> Qualifiers:
+        found = combined.get((first, second))
+        if found is None:
+            found = combined[(first, second)] = first.weakest(second, ranks)
+        return found
+
     for triple, (rule, axiom_of, premises) in proofs.items():  # in the order proved: premises come first
         node = _record_iri(triple)
         hedge = Qualifiers()
         for premise in premises:
             if premise in proofs:
                 yield node, _DERIVED_FROM, _record_iri(premise)
-                hedge = hedge.weakest(qualifiers[premise], ranks)
+                hedge = weakest(hedge, qualifiers[premise])
             else:
                 stated = claims.get(premise, [])
                 yield from ((node, _DERIVED_FROM, claim) for claim in stated)
                 if premise not in stated_hedges:
                     stated_hedges[premise] = words.stated(stated, premise[1], ranks)
-                hedge = hedge.weakest(stated_hedges[premise], ranks)
+                hedge = weakest(hedge, stated_hedges[premise])
         qualifiers[triple] = hedge
         yield node, TYPE, _DERIVATION_CLASS
         yield node, _SUBJECT, triple[0]
@@ -250,10 +263,10 @@ def _records(
         yield node, _OBJECT, triple[2]
         yield node, _BY_RULE, rule
         yield node, _BY_AXIOM_OF, axiom_of
-        yield from ((node, predicate, value) for predicate, value in hedge.triples())
-        phrase = hedge.phrase()
-        if phrase:
-            yield node, _HEDGE, plain_literal(phrase, "en")
+        if hedge not in written:
+            phrase = hedge.phrase()
+            written[hedge] = [*hedge.triples(), *([(_HEDGE, plain_literal(phrase, "en"))] if phrase else [])]
+        yield from ((node, predicate, value) for predicate, value in written[hedge])
 
 
 def derivations(asserted: Graph, inferred: Graph, into: Graph | None = None) -> Graph:
@@ -263,11 +276,8 @@ def derivations(asserted: Graph, inferred: Graph, into: Graph | None = None) -> 
     from kg.store import new_graph
     from kg.triples import ntriples
 
-    inferred_terms = by_predicate(canonical_ntriples(inferred))
-    records = derivation_triples(
-        by_predicate(canonical_ntriples(asserted)),
-        [(s, p, o) for p, pairs in inferred_terms.items() for s, o in pairs],
-    )
+    found = [(s, p, o) for p, pairs in by_predicate(canonical_ntriples(inferred)).items() for s, o in pairs]
+    records = derivation_triples(by_predicate(canonical_ntriples(asserted)), found)
     graph = new_graph() if into is None else into
     graph.parse(data=ntriples(records).decode("utf-8"), format="nt")
     return graph
@@ -280,9 +290,6 @@ def validation_data(asserted: Graph, inferred: Graph) -> Graph:
     from kg.store import new_graph
 
     data = new_graph()
-    for triple in asserted:
-        if not is_domain_triple(*triple):
-            data.add(triple)
-    for triple in inferred:
-        data.add(triple)
+    data.addN((*triple, data) for triple in asserted if not is_domain_triple(*triple))
+    data.addN((*triple, data) for triple in inferred)
     return data
