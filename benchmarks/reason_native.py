@@ -67,10 +67,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("generated", type=Path)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--engines", default="kg,reasonable-file,reasonable-graph", help="comma-separated")
     args = parser.parse_args()
     path = ntriples_input(args.generated)
     for _ in range(args.runs):
-        for engine in ("kg", "reasonable-file", "reasonable-graph"):
+        for engine in args.engines.split(","):
             done = subprocess.run([sys.executable, "-c", _CHILD, str(path), engine], capture_output=True, check=True)
             result = json.loads(done.stdout)
             result["input"] = args.generated.name
