@@ -104,7 +104,9 @@ COMMANDS: tuple[Command, ...] = (
                 "--reasoner",
                 choices=constant("reason.REASONERS"),
                 default="auto",
-                help="owlrl (the reference), fast (native) or auto: fast above {reason.FAST_THRESHOLD:,} triples",
+                help="auto/native (kg's own, equal to owlrl), owlrl (the reference) or fast (reasonable); auto falls"
+                " back to owlrl, or fast above {reason.FAST_THRESHOLD:,} triples, for OWL the native reasoner does not"
+                " follow",
             ),
             *DATA,
         ),

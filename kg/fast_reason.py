@@ -10,7 +10,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, XSD
 from rdflib.term import Node
 
-from kg.reason import is_noise
+from kg.closure import is_noise_term
 from kg.store import new_graph
 
 __all__ = ["Chain", "fast_infer", "property_chains"]
@@ -34,7 +34,7 @@ def fast_infer(asserted: Graph) -> Graph:
 
     `reasonable` (Rust) computes the closure but skips owl:propertyChainAxiom, so the chains of the ontology are
     applied here to its closure, their conclusions added to its input, and the two steps repeated until no
-    chain derives anything new. The noise filter is the reference path's (kg.reason.is_noise).
+    chain derives anything new. The noise filter is the reference path's (kg.closure.is_noise_term).
     """
     import reasonable  # imported here: the package is needed only when the fast path runs
 
@@ -51,7 +51,7 @@ def fast_infer(asserted: Graph) -> Graph:
     stated = set(asserted)  # a set answers "is it asserted?" far faster than the graph's own index
     inferred = new_graph()
     for triple in closure - stated:
-        if not is_noise(*triple):
+        if not is_noise_term(*(term.n3() for term in triple)):
             inferred.add(triple)
     return inferred
 

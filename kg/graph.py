@@ -199,7 +199,7 @@ class KnowledgeGraph(Queryable):
         for entry in shapes_files():
             if entry.name == DERIVATION_SHAPES:
                 parse_into(shapes, entry, label=f"kg/{entry.name}")
-        return validate(validation_data(self.asserted, self.reason(method="fast")), shapes, method)
+        return validate(validation_data(self.asserted, self.reason()), shapes, method)
 
     @classmethod
     def connect(

@@ -10,14 +10,15 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from rdflib import BNode, Graph, URIRef
-from rdflib.namespace import OWL, RDF
 from rdflib.term import Node
 
 from kg.engine import OxigraphEngine
 from kg.errors import DataFileError, InconsistentDataError
+from kg.export import canonical_ntriples
 from kg.packaged import data_files, integrity_query_files, ontology_files
 from kg.store import new_graph, parse_into
 from kg.terms import compact
+from kg.triples import Triple, ntriples, read_triples
 from kg.validate import ValidationResult
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "IntegrityRule",
     "as_validation_results",
     "check_graph",
+    "check_ntriples",
     "check_user_files",
     "integrity_rules",
     "refuse_inconsistency",
@@ -155,9 +157,26 @@ def check_user_files(files: Sequence[Path]) -> list[IntegrityFinding]:
 
 
 def check_graph(asserted: Graph, inferred: Graph, files: Sequence[Path]) -> list[IntegrityFinding]:
-    """Contradictions (and merged project entities) in the asserted and inferred triples together, each named
-    with the user file that states it, or that mentions its subject when it is inferred."""
-    rows = _rows(_what_graph_rules_read(asserted, inferred), integrity_rules("graph"))
+    """`check_ntriples` for rdflib graphs (without the user-file rules, which `check_user_files` runs)."""
+    return _graph_findings(canonical_ntriples(asserted), canonical_ntriples(inferred), files)
+
+
+def check_ntriples(asserted: bytes, inferred: bytes, user_files: Sequence[Path]) -> list[IntegrityFinding]:
+    """What the user's files state about the project (`check_user_files`), then contradictions (and merged
+    project entities) in the asserted and inferred N-Triples together, each named with the user file that
+    states it, or that mentions its subject when it is inferred. The rules run on Oxigraph."""
+    return check_user_files(user_files) + _graph_findings(asserted, inferred, user_files)
+
+
+def _graph_findings(asserted: bytes, inferred: bytes, files: Sequence[Path]) -> list[IntegrityFinding]:
+    rules = integrity_rules("graph")
+    engine = OxigraphEngine.from_ntriples(_what_graph_rules_read((asserted, inferred)))
+    rows = [
+        (rule, entity, prop, value)
+        for rule in rules
+        for entity, prop, value in engine.run(rule.sparql, {}, f"queries/integrity/{rule.name}.rq").rows
+        if entity is not None and prop is not None and value is not None
+    ]
     if not rows:
         return []
     per_file: list[tuple[str, Graph]] = []
@@ -174,47 +193,38 @@ def check_graph(asserted: Graph, inferred: Graph, files: Sequence[Path]) -> list
     return _sorted(findings)
 
 
+_OWL, _RDF = "http://www.w3.org/2002/07/owl#", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 #: Predicates the graph rules match on, whatever their subject: identity, disjointness and RDF lists.
-_RULE_PREDICATES = (
-    OWL.sameAs,
-    OWL.differentFrom,
-    OWL.disjointWith,
-    OWL.complementOf,
-    OWL.propertyDisjointWith,
-    OWL.members,
-    OWL.distinctMembers,
-    RDF.first,
-    RDF.rest,
-)
-_RULE_TYPES = (OWL.Nothing, OWL.AllDisjointClasses, OWL.AllDifferent, OWL.IrreflexiveProperty, OWL.AsymmetricProperty)
+_RULE_PREDICATES = {f"<{_OWL}{name}>" for name in ("sameAs", "differentFrom", "disjointWith", "complementOf")}
+_RULE_PREDICATES |= {f"<{_OWL}{name}>" for name in ("propertyDisjointWith", "members", "distinctMembers")}
+_RULE_PREDICATES |= {f"<{_RDF}first>", f"<{_RDF}rest>"}
+_CHARACTERISTICS = {f"<{_OWL}IrreflexiveProperty>", f"<{_OWL}AsymmetricProperty>"}
+_RULE_TYPES = {f"<{_OWL}{name}>" for name in ("Nothing", "AllDisjointClasses", "AllDifferent")} | _CHARACTERISTICS
+_TYPE = f"<{_RDF}type>"
 
 
-def _what_graph_rules_read(asserted: Graph, inferred: Graph) -> Graph:
-    """The part of the reasoned graph the graph rules can match (index lookups only): a small graph where the
-    whole one may hold millions of triples. A new rule that reads other statements must be covered here."""
-    relevant = new_graph()
-    graphs = (asserted, inferred)
-    for graph in graphs:
-        for predicate in _RULE_PREDICATES:
-            relevant += graph.triples((None, predicate, None))
-    classes = {
-        node
-        for predicate in (OWL.disjointWith, OWL.complementOf)
-        for pair in relevant.subject_objects(predicate)
-        for node in pair
-    }
-    classes |= set(relevant.objects(None, RDF.first)) | set(_RULE_TYPES)
-    properties: set[Node] = set()
-    for graph in graphs:
-        for cls in classes:
-            relevant += graph.triples((None, RDF.type, cls))
-        properties |= set(graph.subjects(RDF.type, OWL.IrreflexiveProperty))
-        properties |= set(graph.subjects(RDF.type, OWL.AsymmetricProperty))
-        properties |= {node for pair in graph.subject_objects(OWL.propertyDisjointWith) for node in pair}
-    for graph in graphs:
-        for prop in properties:
-            relevant += graph.triples((None, prop, None))
-    return relevant
+def _what_graph_rules_read(graphs: tuple[bytes, ...]) -> bytes:
+    """The lines of the reasoned graph the graph rules can match: a few where the whole may hold millions.
+    A new rule that reads other statements must be covered here."""
+    kept: list[Triple] = []
+    typed: list[Triple] = []
+    properties: set[str] = set()
+    for triple in (triple for data in graphs for triple in read_triples(data)):
+        subject, predicate, obj = triple
+        if predicate in _RULE_PREDICATES:
+            kept.append(triple)
+            if predicate == f"<{_OWL}propertyDisjointWith>":
+                properties.update((subject, obj))
+        elif predicate == _TYPE:
+            typed.append(triple)
+            if obj in _CHARACTERISTICS:
+                properties.add(subject)
+    classes = {node for s, p, o in kept if p.endswith(("disjointWith>", "complementOf>")) for node in (s, o)}
+    classes |= {o for _, p, o in kept if p == f"<{_RDF}first>"} | _RULE_TYPES
+    kept.extend(triple for triple in typed if triple[2] in classes)
+    if properties:
+        kept.extend(triple for data in graphs for triple in read_triples(data) if triple[1] in properties)
+    return ntriples(kept)
 
 
 def _holds(graph: Graph, entity: Node, prop: Node, value: Node) -> bool:

@@ -1,24 +1,23 @@
-"""OWL 2 RL reasoning with owlrl: inferred triples kept apart, filtered of noise, cached by input hash."""
+"""OWL 2 RL reasoning over exact N-Triples: native by default, owlrl as the reference; derivations; the cache."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import os
+import re
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import owlrl
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.compare import to_canonical_graph
-from rdflib.namespace import OWL, RDF, RDFS, XSD
-from rdflib.term import Node
-
-from kg.derive import derivations
+from kg.closure import UnsupportedError, by_predicate, entailments, is_noise_term, relevant_triples
+from kg.derive import derivation_triples
 from kg.errors import InputError
-from kg.export import canonical_ntriples, write_atomically
 from kg.progress import stage
-from kg.store import new_graph
+from kg.triples import Triple, ntriples, read_triples
+
+if TYPE_CHECKING:
+    from rdflib import Graph
 
 __all__ = [
     "FAST_THRESHOLD",
@@ -28,75 +27,111 @@ __all__ = [
     "entail",
     "infer",
     "infer_cached",
+    "infer_cached_ntriples",
+    "infer_ntriples",
     "is_noise",
 ]
 
-#: Reasoning methods: owlrl (the reference), fast (kg.fast_reason: native, proven equal on the benchmark graphs),
-#: auto (fast above FAST_THRESHOLD asserted triples, else owlrl).
-REASONERS = ("auto", "owlrl", "fast")
-#: owlrl needs about 30 s for 10,000 triples on two cores; the fast path under 2 s.
+#: Reasoning methods: native (kg.closure, proven equal to owlrl on the packaged and benchmark graphs), owlrl (the
+#: reference), fast (`reasonable` plus the property chains, kg.fast_reason), auto (native; for a graph using OWL
+#: constructs kg.closure does not follow, owlrl up to FAST_THRESHOLD asserted triples and fast above).
+REASONERS = ("auto", "native", "owlrl", "fast")
+#: owlrl needs about 30 s for 10,000 triples on two cores; `reasonable` under 2 s.
 FAST_THRESHOLD = 5_000
-
-_BUILT_IN = (str(RDF), str(RDFS), str(OWL), str(XSD))
-_TRIVIAL_OBJECTS = {OWL.Thing, RDFS.Resource, OWL.NamedIndividual}
-_SCHEMA_PREDICATES = {
-    RDFS.subClassOf,
-    RDFS.subPropertyOf,
-    OWL.equivalentClass,
-    OWL.equivalentProperty,
-    OWL.sameAs,
-}
-_CACHE_FORMAT = "3"  # 3: derivations (kg.derive) cached with the entailments
+_CACHE_FORMAT = "4"  # 4: keyed on the asserted N-Triples; 3: derivations (kg.derive) cached with the entailments
+_BLANK = re.compile(rb"_:[A-Za-z0-9_.\-]+")
 
 
-def is_noise(subject: Node, predicate: Node, obj: Node) -> bool:
-    """True for entailments that say nothing about the domain: axioms of RDF/OWL itself and tautologies."""
-    if isinstance(subject, BNode | Literal) or isinstance(obj, BNode):
-        return True
-    if _built_in(subject):
-        return True
-    if predicate in _SCHEMA_PREDICATES and subject == obj:
-        return True
-    if predicate in (RDF.type, RDFS.subClassOf) and obj in _TRIVIAL_OBJECTS:
-        return True
-    if predicate in (RDFS.domain, RDFS.range):
-        return True  # weakenings of declared domains and ranges to every superclass
-    # "x a owl:Class", "p a rdf:Property": restatements of declarations, except claims as rdf:Statement.
-    return predicate == RDF.type and _built_in(obj) and obj != RDF.Statement
+def is_noise(subject: Any, predicate: Any, obj: Any) -> bool:
+    """True for entailments that say nothing about the domain: axioms of RDF/OWL itself and tautologies
+    (rdflib terms; kg.closure.is_noise_term says it for N-Triples terms)."""
+    return is_noise_term(*(_text(term) for term in (subject, predicate, obj)))
 
 
-def _built_in(term: Node) -> bool:
-    return isinstance(term, URIRef) and str(term).startswith(_BUILT_IN)
+def _text(term: Any) -> str:
+    kind = type(term).__name__
+    if kind == "BNode":
+        return f"_:{term}"
+    return f'"{term}"' if kind == "Literal" else f"<{term}>"
 
 
-def choose_reasoner(asserted: Graph, method: str = "auto") -> str:
-    """The reasoner to run, "owlrl" or "fast": the one asked for, or for "auto" the one that suits the size."""
+def choose_reasoner(asserted: Graph | bytes | None = None, method: str = "auto") -> str:
+    """The reasoner asked for, checked: "auto", "native", "owlrl" or "fast"."""
     if method not in REASONERS:
         raise InputError(f"unknown reasoner {method!r} (use one of {', '.join(REASONERS)})")
-    if method == "auto":
-        return "fast" if len(asserted) > FAST_THRESHOLD else "owlrl"
     return method
 
 
-def infer(asserted: Graph, method: str = "auto") -> Graph:
-    """`entail`, plus a nkg:Derivation explaining each inferred triple between two entities (kg.derive)."""
-    inferred = entail(asserted, method)
+def infer_ntriples(asserted: bytes, method: str = "auto") -> bytes:
+    """The OWL 2 RL entailments of the asserted N-Triples that are not asserted, without noise, plus a
+    nkg:Derivation for each inferred triple between two entities (kg.derive): exact N-Triples, lines sorted."""
+    method = choose_reasoner(None, method)
+    terms = relevant_triples(asserted)
+    found: list[Triple] | None = None
+    if method in ("auto", "native"):
+        with stage("reasoning (OWL 2 RL, native)"):
+            try:
+                found = entailments(terms)
+            except UnsupportedError as why:
+                if method == "native":
+                    raise InputError(f"the native reasoner cannot reason over this graph: {why} (use auto)") from None
+                size = sum(len(pairs) for pairs in terms.values())
+                method = "fast" if size > FAST_THRESHOLD else "owlrl"
+    if found is None:
+        found = list(read_triples(_reference(asserted, method)))
     with stage("explaining derived links"):
-        derivations(asserted, inferred, into=inferred)
-    return inferred
+        found.extend(derivation_triples(terms, found))
+    del terms  # the asserted triples, no longer needed while the answer is written: a third of the peak at 1M
+    return ntriples(found)
+
+
+def _reference(asserted: bytes, method: str) -> bytes:
+    from kg.export import canonical_ntriples
+    from kg.store import new_graph
+
+    graph = new_graph()
+    graph.parse(data=asserted.decode("utf-8"), format="nt")
+    return canonical_ntriples(entail(graph, method))
+
+
+def infer(asserted: Graph, method: str = "auto") -> Graph:
+    """`infer_ntriples` for an rdflib graph: its entailments and their derivations, as a new graph."""
+    from kg.export import canonical_ntriples
+
+    return _graph_of(infer_ntriples(canonical_ntriples(asserted), method))
+
+
+def _graph_of(data: bytes) -> Graph:
+    from kg.store import new_graph
+
+    graph = new_graph()
+    if data:
+        graph.parse(data=data.decode("utf-8"), format="nt")
+    return graph
 
 
 def entail(asserted: Graph, method: str = "auto") -> Graph:
-    """The OWL 2 RL entailments of `asserted` that it does not already contain, without noise."""
-    if choose_reasoner(asserted, method) == "fast":
-        from kg.fast_reason import fast_infer  # kg.fast_reason imports this module
+    """The OWL 2 RL entailments of an rdflib graph that it does not already contain, without noise (no
+    derivations): by owlrl, by `reasonable` ("fast"), or natively."""
+    method = choose_reasoner(asserted, method)
+    if method == "fast":
+        from kg.fast_reason import fast_infer
 
-        with stage("reasoning (OWL 2 RL, native)"):
+        with stage("reasoning (OWL 2 RL, reasonable)"):
             return fast_infer(asserted)
+    if method in ("auto", "native"):
+        from kg.export import canonical_ntriples
+
+        return _graph_of(ntriples(entailments(by_predicate(canonical_ntriples(asserted)))))
+    import owlrl
+    from rdflib import Graph
+
+    from kg.store import new_graph
+
     closure = Graph()
     for triple in asserted:
         closure.add(triple)
-    with stage("reasoning (OWL 2 RL)"):
+    with stage("reasoning (OWL 2 RL, owlrl)"):
         owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(closure)
     inferred = new_graph()
     for subject, predicate, obj in closure:
@@ -115,30 +150,89 @@ def cache_directory() -> Path:
     return Path(base) / "neuropathy-kg"
 
 
-def _input_key(asserted: Graph, reasoner: str = "owlrl") -> str:
-    digest = hashlib.sha256()
-    digest.update(f"format {_CACHE_FORMAT} owlrl {version('owlrl')} rdflib {version('rdflib')}\n".encode())
-    if reasoner != "owlrl":
-        digest.update(f"reasoner {reasoner} reasonable {version('reasonable')}\n".encode())
-    # Blank nodes get new random labels on every parse; canonical labels make the key the same in every process.
-    digest.update(canonical_ntriples(to_canonical_graph(asserted)))
+def _versions(reasoner: str) -> str:
+    found = f"format {_CACHE_FORMAT} reasoner {reasoner}"
+    if reasoner in ("owlrl", "auto"):
+        found += f" owlrl {version('owlrl')} rdflib {version('rdflib')}"
+    if reasoner in ("fast", "auto"):
+        found += f" reasonable {version('reasonable')}"
+    return found + "\n"
+
+
+def _ntriples_key(asserted: bytes, reasoner: str) -> str:
+    """The input's digest: its lines as given, except that blank nodes (which get new labels on every parse) are
+    labelled by what is said about them (`_by_content`), those lines sorted."""
+    digest = hashlib.sha256(_versions(reasoner).encode())
+    blank_lines = []
+    for line in asserted.split(b"\n"):
+        if b"_:" in line:
+            blank_lines.append(line)
+        else:
+            digest.update(line + b"\n")
+    for line in _by_content(blank_lines):
+        digest.update(b"# " + line + b"\n")
     return digest.hexdigest()
 
 
+def _by_content(lines: list[bytes]) -> list[bytes]:
+    """The lines, sorted, with each blank node labelled by a digest of the lines it is in, refined over the
+    labels of the blank nodes next to it until no more are told apart (the lists of property chains: three
+    rounds). Blank nodes no round tells apart share a label, which still gives the same key every parse."""
+    labels = [_BLANK.findall(line) for line in lines]
+    colour = {label: b"" for found in labels for label in found}
+    distinct = 1
+    for _ in range(32):
+        said: dict[bytes, list[bytes]] = {label: [colour[label]] for label in colour}
+        for line, found in zip(lines, labels, strict=True):
+            for label in set(found):
+                said[label].append(_relabel(line, colour, label))
+        colour = {
+            label: hashlib.sha256(b"\n".join(sorted(texts))).hexdigest()[:24].encode() for label, texts in said.items()
+        }
+        if len(set(colour.values())) == distinct:
+            break
+        distinct = len(set(colour.values()))
+    return sorted(_relabel(line, colour) for line in lines)
+
+
+def _relabel(line: bytes, colour: dict[bytes, bytes], me: bytes = b"") -> bytes:
+    """The line with each blank node written as its colour, and `me` as "_:me"."""
+    return _BLANK.sub(lambda match: b"_:" + (b"me" if match.group() == me else colour[match.group()]), line)
+
+
+def _input_key(asserted: Graph, reasoner: str = "auto") -> str:
+    """The cache key of an rdflib graph: its canonical form (blank nodes labelled by content) as N-Triples."""
+    from rdflib.compare import to_canonical_graph
+
+    from kg.export import canonical_ntriples
+
+    return _ntriples_key(canonical_ntriples(to_canonical_graph(asserted)), reasoner)
+
+
+def infer_cached_ntriples(asserted: bytes, directory: Path | None = None, method: str = "auto") -> bytes:
+    """`infer_ntriples`, reusing a previous result for the same input; a damaged cache file is ignored."""
+    return _cached(_ntriples_key(asserted, choose_reasoner(None, method)), directory, asserted, method)
+
+
 def infer_cached(asserted: Graph, directory: Path | None = None, method: str = "auto") -> Graph:
-    """`infer`, reusing a previous result for identical input; a damaged cache file is ignored and rebuilt."""
-    folder = directory or cache_directory()
-    reasoner = choose_reasoner(asserted, method)
-    key = _input_key(asserted, reasoner)
-    path = folder / f"inferred-{key}.nt"
+    """`infer_cached_ntriples` for an rdflib graph."""
+    from kg.export import canonical_ntriples
+
+    data = canonical_ntriples(asserted)
+    return _graph_of(_cached(_input_key(asserted, choose_reasoner(None, method)), directory, data, method))
+
+
+def _cached(key: str, directory: Path | None, asserted: bytes, method: str) -> bytes:
+    from kg.output import write_atomically
+
+    path = (directory or cache_directory()) / f"inferred-{key}.nt"
     cached = _read_cache(path, key)
     if cached is not None:
         return cached
-    inferred = infer(asserted, reasoner)
-    body = canonical_ntriples(inferred)
+    body = infer_ntriples(asserted, method)
     with contextlib.suppress(OSError):  # an unwritable cache only costs time, never the answer
         write_atomically(path, _header(key, body) + b"\n" + body)
-    return inferred
+    return body
 
 
 def _header(key: str, body: bytes) -> bytes:
@@ -146,18 +240,11 @@ def _header(key: str, body: bytes) -> bytes:
     return f"# input {key} sha256 {hashlib.sha256(body).hexdigest()}".encode()
 
 
-def _read_cache(path: Path, key: str) -> Graph | None:
-    """The cached inferences, or None if the file is missing, damaged, or was computed from other input."""
+def _read_cache(path: Path, key: str) -> bytes | None:
+    """The cached N-Triples, or None if the file is missing, damaged, or was computed from other input."""
     try:
         content = path.read_bytes()
     except OSError:
         return None
     header, _, body = content.partition(b"\n")
-    if header != _header(key, body):
-        return None
-    graph = new_graph()
-    try:
-        graph.parse(data=body.decode("utf-8"), format="nt")
-    except Exception:
-        return None
-    return graph
+    return body if header == _header(key, body) else None

@@ -12,9 +12,11 @@ from rdflib.namespace import RDF
 from rdflib.term import Node
 
 from kg import KnowledgeGraph
+from kg.closure import by_predicate
 from kg.derive import derivation_iri, derivations, is_derivation_triple, is_domain_triple
+from kg.export import canonical_ntriples
 from kg.fast_reason import fast_infer
-from kg.hedge import qualifier_ranks
+from kg.hedge import Ranks, qualifier_ranks
 from kg.reason import infer
 from kg.terms import ENTITY, NKG, PREFIXES, PROV
 
@@ -23,6 +25,10 @@ DIET, DEFICIENCY, NEUROPATHY = (
     ENTITY["vitamin-b12-deficiency"],
     ENTITY["peripheral-neuropathy"],
 )
+
+
+def ranks_of(graph: Graph) -> Ranks:
+    return qualifier_ranks(by_predicate(canonical_ntriples(graph)))
 
 
 def derived_triples(inferred: Graph) -> dict[Node, tuple[Node, Node, Node]]:
@@ -112,7 +118,7 @@ def test_the_diet_leads_to_neuropathy_through_the_deficiency(shipped: KnowledgeG
 
 def test_no_derivation_is_more_certain_or_more_frequent_than_its_premises(shipped: KnowledgeGraph) -> None:
     """What the article hedges stays hedged: a derived link never says more than any claim it rests on."""
-    graph, ranks = shipped.graph(), qualifier_ranks(shipped.asserted)
+    graph, ranks = shipped.graph(), ranks_of(shipped.asserted)
     unqualified = 1_000  # a claim without a modality (frequency) is stated as certain (unrestricted)
 
     def rank(word: Node | None, dimension: int) -> int:
@@ -142,7 +148,7 @@ def test_a_property_hedge_is_carried_into_what_is_derived(toy: tuple[Graph, Grap
 
 
 def test_every_qualifier_word_the_data_uses_is_ranked(shipped: KnowledgeGraph) -> None:
-    ranks = qualifier_ranks(shipped.asserted)
+    ranks = ranks_of(shipped.asserted)
     for dimension, predicate in enumerate((NKG.modality, NKG.frequency)):
         used = {str(word).casefold() for word in shipped.asserted.objects(None, predicate)}
         assert used, predicate
@@ -153,7 +159,7 @@ def test_every_qualifier_word_the_data_uses_is_ranked(shipped: KnowledgeGraph) -
 
 
 def test_the_words_expected_next_are_ranked_already(shipped: KnowledgeGraph) -> None:
-    ranks = qualifier_ranks(shipped.asserted)
+    ranks = ranks_of(shipped.asserted)
     for word in ("most direct", "viable options", "most susceptible", "at risk of"):
         assert word in ranks, word
     assert ranks["possible"][0] < ranks["may"][0] < ranks["can"][0]  # type: ignore[operator]

@@ -10,8 +10,9 @@ import pytest
 
 from kg import InconsistentDataError, KnowledgeGraph, reason
 from kg.cli import main
-from kg.integrity import check_graph, check_user_files, integrity_rules, refuse_inconsistency
-from kg.reason import infer
+from kg.export import canonical_ntriples
+from kg.integrity import check_graph, check_ntriples, check_user_files, integrity_rules, refuse_inconsistency
+from kg.reason import infer, infer_ntriples
 from kg.store import new_graph, parse_into
 
 PREFIXES = """@prefix owl: <http://www.w3.org/2002/07/owl#> .
@@ -135,6 +136,10 @@ def test_contradictions_in_the_asserted_or_inferred_graph_are_found_with_their_f
     parse_into(graph, path)
     findings = [finding for finding in check_graph(graph, infer(graph, "owlrl"), [path]) if finding.rule.name == rule]
     assert findings
+    data = canonical_ntriples(graph)  # the same rules on Oxigraph over N-Triples, reasoned natively
+    assert [finding for finding in check_ntriples(data, infer_ntriples(data), [path]) if finding.rule.name == rule] == (
+        findings
+    )
     assert {finding.file for finding in findings} == {str(path)}
     assert any(finding.inferred == inferred for finding in findings)
     if rule.startswith("inconsistent-"):
@@ -147,6 +152,8 @@ def test_a_consistent_graph_has_no_contradictions(tmp_path: Path) -> None:
     graph = new_graph()
     parse_into(graph, path)
     assert check_graph(graph, infer(graph, "owlrl"), [path]) == []
+    data = canonical_ntriples(graph)
+    assert check_ntriples(data, infer_ntriples(data), [path]) == []
 
 
 def test_every_rule_has_a_title_a_fix_and_a_scope() -> None:
