@@ -14,10 +14,9 @@ from collections.abc import Mapping
 from multiprocessing.process import BaseProcess
 from typing import Final
 
-from rdflib.term import Node
-
 from kg.engine import ENGINES
 from kg.errors import InputError, KGError, QueryBusyError, QueryError, QueryTimeoutError
+from kg.nodes import Term
 from kg.results import QueryResult
 from kg.worker import GraphSource, Request, memory_in_use, result_of, serve
 
@@ -113,7 +112,7 @@ class QueryWorkers:
     def run(
         self,
         sparql: str,
-        bindings: Mapping[str, Node],
+        bindings: Mapping[str, Term],
         origin: str,
         *,
         timeout: float | None,

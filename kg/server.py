@@ -10,7 +10,6 @@ import sys
 from collections.abc import AsyncIterator, Mapping
 
 import anyio.to_thread
-from rdflib.term import Node
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect, Request
@@ -20,6 +19,7 @@ from starlette.routing import Route
 from kg.errors import InputError, KGError, QueryBusyError, QueryTimeoutError, ResultLimitError
 from kg.graph import KnowledgeGraph
 from kg.limits import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, QUEUE_SECONDS, QueryWorkers
+from kg.nodes import Term
 from kg.pages import PAGE_ROUTES, AccessLog, runnable
 from kg.protocol import (
     FORMAT_PARAMETERS,
@@ -221,7 +221,7 @@ class _Endpoint:
         return b"".join(chunks)
 
     async def _run(
-        self, request: Request, sparql: str, bindings: dict[str, Node], origin: str, wanted: list[str]
+        self, request: Request, sparql: str, bindings: dict[str, Term], origin: str, wanted: list[str]
     ) -> Response:
         no_dataset(request.query_params)
         run = functools.partial(self.pool.run, sparql, bindings, origin, timeout=self.timeout, max_rows=self.max_rows)

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import re
-import shutil
-import tempfile
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib.metadata import version
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.output import process_alive, remove_stale_temporaries
-
-__all__ = ["ASSERTED_GRAPH", "INFERRED_GRAPH", "Snapshot", "read_inputs", "remove_stale_scratch", "snapshot_key"]
+__all__ = [
+    "ASSERTED_GRAPH",
+    "INFERRED_GRAPH",
+    "Snapshot",
+    "cache_directory",
+    "read_inputs",
+    "remove_stale_scratch",
+    "snapshot_key",
+]
 
 #: Named graphs of the snapshot store: what was asserted and what the reasoner added, kept apart as everywhere else.
 ASSERTED_GRAPH = ox.NamedNode("https://w3id.org/neuropathy-kg/graph/asserted")
@@ -37,6 +42,15 @@ _SCRATCH = re.compile(r"\.snapshot-[0-9a-f]{12}-(?:(?P<pid>\d+)-)?[A-Za-z0-9_]+"
 _COMPLETE = "complete"
 
 
+def cache_directory() -> Path:
+    """$KG_CACHE_DIR, else $XDG_CACHE_HOME/neuropathy-kg, else ~/.cache/neuropathy-kg (as kg.reason's cache)."""
+    explicit = os.environ.get("KG_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "neuropathy-kg"
+
+
 def snapshot_key(inputs: Iterable[tuple[str, bytes]]) -> str:
     """A hash of every input file's name and bytes plus the versions that shape the result (kg, owlrl, pyoxigraph)."""
     digest = hashlib.sha256()
@@ -49,10 +63,29 @@ def snapshot_key(inputs: Iterable[tuple[str, bytes]]) -> str:
 
 
 def _version(distribution: str) -> str:
+    """The installed version, read from the name of its .dist-info folder: importlib.metadata costs a tenth of
+    a second to import, a third of what a warm `kg query` may take."""
+    wanted = re.sub(r"[-_.]+", "_", distribution).lower()
+    for entry in sys.path:
+        for name in _listing(entry):
+            if name.endswith(".dist-info"):
+                project, _, rest = name[: -len(".dist-info")].partition("-")
+                if re.sub(r"[-_.]+", "_", project).lower() == wanted:
+                    return rest
+    from importlib.metadata import version
+
     try:
         return version(distribution)
     except Exception:  # an uninstalled checkout still gets a stable key
         return "unknown"
+
+
+@functools.cache
+def _listing(folder: str) -> tuple[str, ...]:
+    try:
+        return tuple(os.listdir(folder or "."))
+    except OSError:
+        return ()
 
 
 def read_inputs(files: Iterable[Traversable | Path]) -> list[tuple[str, bytes]]:
@@ -90,6 +123,9 @@ class Snapshot:
     def build(cls, directory: Path, key: str, asserted: bytes, inferred: bytes) -> Snapshot:
         """Store the two graphs (N-Triples), then move the folder into place in one rename; a concurrent
         builder of the same key may win, and then its snapshot is used."""
+        import shutil
+        import tempfile
+
         directory.mkdir(parents=True, exist_ok=True)
         remove_stale_scratch(directory)
         final = directory / f"snapshot-{key}"
@@ -119,6 +155,10 @@ class Snapshot:
 def remove_stale_scratch(directory: Path) -> list[Path]:
     """Half-built snapshots and half-written cache files in `directory` left by killed runs: those whose process
     is gone (or, named without one by earlier versions, untouched for ten minutes). Returns what was removed."""
+    import shutil
+
+    from kg.output import process_alive, remove_stale_temporaries  # only a build cleans up (ctypes, fcntl)
+
     removed = remove_stale_temporaries(directory)
     for entry in sorted(directory.glob(".snapshot-*")):
         match = _SCRATCH.fullmatch(entry.name)

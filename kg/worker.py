@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
-from rdflib.term import Node
 
 from kg.engine import OxigraphEngine, check_untrusted, run_with_rdflib
 from kg.errors import KGError, QueryError
+from kg.nodes import Term
 from kg.results import QueryResult
 from kg.sandbox import confine_network, on_big_stack
 from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH
-from kg.store import new_graph
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -40,7 +39,7 @@ class Request:
     """One query for a worker; `trusted` (the package's stored queries) skips the screen."""
 
     sparql: str
-    bindings: Mapping[str, Node]
+    bindings: Mapping[str, Term]
     origin: str
     max_rows: int | None
     trusted: bool = False
@@ -81,7 +80,7 @@ def serve(connection: Connection, engine: str, network: bool, memory_bytes: int)
             result = runner.answer(request)
             reply: object = (
                 result.variables,
-                result.rows,
+                result.native_rows,  # pyoxigraph terms: the parent needs no rdflib to read them
                 result.boolean,
                 None if result.graph is None else list(result.graph),
             )
@@ -95,6 +94,8 @@ def serve(connection: Connection, engine: str, network: bool, memory_bytes: int)
 
 class _Runner:
     def __init__(self, source: GraphSource, engine: str) -> None:
+        from kg.store import new_graph  # rdflib, for the rdflib engine only
+
         self._engine = engine
         self._oxigraph: OxigraphEngine | None = None
         self._graph = new_graph()
@@ -113,7 +114,7 @@ class _Runner:
             check_untrusted(request.sparql, request.origin, self._engine, allow_service=request.allow_service)
         return on_big_stack(lambda: self._run(request.sparql, request.bindings, request.origin, request.max_rows))
 
-    def _run(self, sparql: str, bindings: Mapping[str, Node], origin: str, max_rows: int | None) -> QueryResult:
+    def _run(self, sparql: str, bindings: Mapping[str, Term], origin: str, max_rows: int | None) -> QueryResult:
         if self._oxigraph is not None:
             return self._oxigraph.run(sparql, bindings, origin, max_rows=max_rows)
         return run_with_rdflib(self._graph, sparql, bindings, origin, max_rows=max_rows)
@@ -137,6 +138,8 @@ def result_of(reply: object) -> QueryResult:
     variables, rows, boolean, triples = reply
     graph = None
     if triples is not None:
+        from kg.store import new_graph
+
         graph = new_graph()
         for triple in triples:
             graph.add(triple)
