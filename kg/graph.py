@@ -78,7 +78,7 @@ class KnowledgeGraph(Queryable):
         if snapshot is None:
             graph = cls.load(own, engine=engine)  # a file that fails to load is reported before any notice
             with building():
-                graph.reason()
+                graph._infer()
                 asserted, inferred = graph.ntriples(ASSERTED_GRAPH), graph.ntriples(INFERRED_GRAPH)
                 with contextlib.suppress(OSError):  # an unwritable cache only costs time, never the answer
                     Snapshot.build(directory, key, asserted, inferred)
@@ -102,21 +102,38 @@ class KnowledgeGraph(Queryable):
 
         `method`: "owlrl" (the reference), "fast" (native, kg.fast_reason) or "auto" (fast for large graphs).
         """
-        self._sync()
-        if not self._has(INFERRED_GRAPH):
-            from kg import reason as reasoning
-            from kg.integrity import check_graph, refuse_inconsistency
-            from kg.views import as_ntriples
-
-            # ADAPTER over today's rdflib reasoner, until kg.reason.infer_ntriples is merged.
-            if cache:
-                inferred = reasoning.infer_cached(self.asserted, cache_dir, method)
-            else:
-                inferred = reasoning.infer(self.asserted, method)
-            # From a contradiction anything follows: say so rather than answer (snapshots are never built then).
-            refuse_inconsistency(check_graph(self.asserted, inferred, self.user_files))
-            self._set(INFERRED_GRAPH, as_ntriples(inferred), inferred)
+        self._infer(cache=cache, cache_dir=cache_dir, method=method)
         return self.view(INFERRED_GRAPH)
+
+    def _infer(self, *, cache: bool = True, cache_dir: Path | None = None, method: str = "auto") -> None:
+        """Fill INFERRED_GRAPH unless it is there already; an inconsistent graph is refused (InconsistentDataError)."""
+        self._sync()
+        if self._has(INFERRED_GRAPH):
+            return
+        from kg import integrity
+        from kg import reason as reasoning
+        from kg.views import as_ntriples, view_of
+
+        asserted = self.ntriples(ASSERTED_GRAPH)
+        native = getattr(reasoning, "infer_ntriples", None)
+        cached = getattr(reasoning, "infer_cached_ntriples", None)
+        view: Graph | None = None
+        if native is not None and cached is not None:  # the reason stage's N-Triples reasoner, once merged
+            inferred: bytes = cached(asserted, cache_dir, method) if cache else native(asserted, method)
+        else:  # ADAPTER over today's rdflib reasoner, until kg.reason.infer_ntriples is merged
+            if cache:
+                view = reasoning.infer_cached(self.asserted, cache_dir, method)
+            else:
+                view = reasoning.infer(self.asserted, method)
+            inferred = as_ntriples(view)
+        # From a contradiction anything follows: say so rather than answer (snapshots are never built then).
+        check = getattr(integrity, "check_ntriples", None)
+        if check is not None:
+            findings = check(asserted, inferred, self.user_files)
+        else:
+            findings = integrity.check_graph(self.asserted, view or view_of(inferred), self.user_files)
+        integrity.refuse_inconsistency(findings)
+        self._set(INFERRED_GRAPH, inferred, view)
 
     @property
     def inferred(self) -> Graph:
@@ -213,8 +230,8 @@ class KnowledgeGraph(Queryable):
 
     def ntriples(self, name: ox.NamedNode = ASSERTED_GRAPH) -> bytes:
         """The exact N-Triples of ASSERTED_GRAPH or INFERRED_GRAPH (reasoning first if needed)."""
-        if name == INFERRED_GRAPH and not self._has(INFERRED_GRAPH):
-            self.reason()
+        if name == INFERRED_GRAPH:
+            self._infer()
         return super().ntriples(name)
 
     def stats(self) -> dict[str, int]:

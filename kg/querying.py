@@ -64,8 +64,8 @@ class Queryable(Hub):
         self._labels = None
         self._close_workers()
 
-    def reason(self) -> Graph:
-        """The inferred triples (KnowledgeGraph defines it)."""
+    def _infer(self) -> None:
+        """Fill the inferred graph (KnowledgeGraph defines it: reasoning)."""
         raise NotImplementedError
 
     def graph(self, *, inferred: bool = True) -> Graph:
@@ -74,8 +74,8 @@ class Queryable(Hub):
 
     def _engine(self, inferred: bool) -> OxigraphEngine:
         """The store, with the asserted graph (plus the inferred one) as the default graph queries see."""
-        if inferred and not self._has(INFERRED_GRAPH):
-            self.reason()
+        if inferred:
+            self._infer()
         graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ASSERTED_GRAPH]
         if inferred:
             graphs.append(INFERRED_GRAPH)
@@ -241,8 +241,8 @@ class Queryable(Hub):
         from kg.worker import GraphSource  # the worker machinery loads only when a query needs a worker
 
         self._sync()
-        if inferred and not self._has(INFERRED_GRAPH):
-            self.reason()
+        if inferred:
+            self._infer()
         key = f"{'inferred' if inferred else 'asserted'}/{size}/{network}/{queue_seconds}"
         if key not in self._workers:
             if self._snapshot is not None and self.engine == "oxigraph":
