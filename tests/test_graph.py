@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 import pytest
-from rdflib import Literal
+from rdflib import Graph, Literal
 from rdflib.compare import isomorphic
-from rdflib.namespace import RDFS, SKOS
+from rdflib.namespace import RDFS, SKOS, XSD
 
 import kg.assemble
 from kg import KnowledgeGraph, ParameterError
@@ -94,3 +94,24 @@ print(sorted({name.split(".")[0] for name in sys.modules if name.split(".")[0] i
 """
     ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert ran.stdout.strip() == "[]", ran.stderr
+
+
+def test_a_graph_given_to_the_constructor_is_the_graph_changes_included() -> None:
+    given = Graph()
+    given.add((ENTITY.fish, RDFS.label, Literal("fish")))
+    graph = KnowledgeGraph(given)
+    ask = 'ASK { entity:fish rdfs:comment "added later" }'
+    assert graph.query(ask, inferred=False).boolean is False
+    given.add((ENTITY.fish, RDFS.comment, Literal("added later")))
+    assert graph.query(ask, inferred=False).boolean is True
+
+
+def test_the_graph_keeps_its_exact_ntriples_while_the_store_normalises() -> None:
+    """Oxigraph's store keeps a literal's value (as xsd:integer); the N-Triples and the views keep its datatype."""
+    exact = b'<https://example.org/a> <https://example.org/p> "5"^^<%s> .\n' % str(XSD.nonNegativeInteger).encode()
+    graph = KnowledgeGraph(exact)
+    assert graph.ntriples() == exact
+    [[value]] = graph.query("SELECT ?o WHERE { ?s ?p ?o }", inferred=False).rows
+    assert value == Literal(5)
+    [stated] = graph.asserted.objects()
+    assert stated == Literal(5, datatype=XSD.nonNegativeInteger)
