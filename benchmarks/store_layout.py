@@ -86,6 +86,8 @@ def measure(
                 value = values[parameter.name]
                 if parameter.kind == "literal":
                     bindings[parameter.name] = ox.Literal(value)
+                elif parameter.kind == "iri":
+                    bindings[parameter.name] = ox.NamedNode(as_iri(value, prefixes, parameter.name) or value)
                 elif as_iri(value, prefixes, parameter.name) is not None:
                     iri = as_iri(value, prefixes, parameter.name)
                     assert iri is not None
@@ -138,7 +140,8 @@ def main() -> None:
         ]
         for name in args.skip:
             command += ["--skip", name]
-        print(subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip(), flush=True)
+        ran = subprocess.run(command, capture_output=True, text=True, check=False)
+        print(ran.stdout.strip() or f'{{"layout": "{layout}", "failed": {json.dumps(ran.stderr[-2000:])}}}', flush=True)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import pyoxigraph as ox
 
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["Hub"]
 
 GraphName = ox.NamedNode
+T = TypeVar("T")
 
 
 class Hub:
@@ -74,16 +77,25 @@ class Hub:
     def store(self) -> ox.Store:
         """The Oxigraph store holding both named graphs: the snapshot's, or one built in memory."""
         self._sync()
+        if self._snapshot is not None:
+            return self._snapshot.query_store()  # on disk, or read into memory once that pays (kg.snapshot)
         if self._store is None:
-            if self._snapshot is not None:
-                self._store = self._snapshot.store
-            else:
-                store = ox.Store()
-                for name, data in self._ntriples.items():
-                    if data:
-                        store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=name)
-                self._store = store
+            store = ox.Store()
+            for name, data in self._ntriples.items():
+                if data:
+                    store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=name)
+            self._store = store
         return self._store
+
+    def _timed(self, run: Callable[[], T]) -> T:
+        """`run()`, its CPU time counted against the snapshot's store on disk (see kg.snapshot.Snapshot)."""
+        if self._snapshot is None:
+            return run()
+        started = time.process_time()
+        try:
+            return run()
+        finally:
+            self._snapshot.spent(time.process_time() - started)
 
     def _set(self, name: GraphName, ntriples: bytes, view: Graph | None = None) -> None:
         """Replace `name`'s triples (`view`, if given, is an rdflib graph of the same triples)."""

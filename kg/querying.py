@@ -119,8 +119,8 @@ class Queryable(Hub):
         text = value.strip()
         iri = as_iri(text, self._prefixes_for(text), parameter)
         if iri is not None:
-            return look_up_iri(self._engine(inferred=False), iri, text, parameter)
-        found = look_up_label(self._engine(inferred=False), value)
+            return self._timed(lambda: look_up_iri(self._engine(inferred=False), iri, text, parameter))
+        found = self._timed(lambda: look_up_label(self._engine(inferred=False), value))
         if found is None:
             found = ox.NamedNode(str(self.labels.resolve(value, parameter)))
         return found
@@ -230,7 +230,7 @@ class Queryable(Hub):
     ) -> QueryResult:
         if self.engine == "rdflib":
             return run_with_rdflib(self.graph(inferred=inferred), sparql, bindings, origin, max_rows=max_rows)
-        return self._engine(inferred).run(sparql, bindings, origin, max_rows=max_rows)
+        return self._timed(lambda: self._engine(inferred).run(sparql, bindings, origin, max_rows=max_rows))
 
     def workers(
         self, *, inferred: bool = True, size: int = 1, network: bool = False, queue_seconds: float | None = None

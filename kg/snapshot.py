@@ -10,7 +10,6 @@ import re
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
@@ -36,6 +35,10 @@ _FORMAT = "3"  # 2: stale scratch folders cleaned; 3: the inferred graph holds d
 #: xsd:nonNegativeInteger becomes xsd:integer, oxigraph/oxigraph#526), so the store answers queries while these
 #: files give back the graph exactly as it was asserted, for validation and export.
 _GRAPH_FILES = {ASSERTED_GRAPH: "asserted.nt", INFERRED_GRAPH: "inferred.nt"}
+#: Measured on the 1M-triple generated graph (docs/performance.md): bytes of N-Triples an in-memory store reads
+#: per CPU second, and the memory it then holds per byte of N-Triples.
+LOAD_BYTES_PER_CPU_SECOND = 30_000_000
+MEMORY_PER_BYTE = 3.5
 #: A snapshot being built: ".snapshot-KEY12-PID-RANDOM" (earlier versions wrote no PID).
 _SCRATCH = re.compile(r"\.snapshot-[0-9a-f]{12}-(?:(?P<pid>\d+)-)?[A-Za-z0-9_]+")
 #: Written last, inside the folder, so a folder without it (a crash mid-write) is never opened.
@@ -66,7 +69,8 @@ def _version(distribution: str) -> str:
     """The installed version, read from the name of its .dist-info folder: importlib.metadata costs a tenth of
     a second to import, a third of what a warm `kg query` may take."""
     wanted = re.sub(r"[-_.]+", "_", distribution).lower()
-    for entry in sys.path:
+    site = str(Path(ox.__file__).parent.parent)  # where pip put pyoxigraph, and so most likely the others
+    for entry in [site, *sys.path]:
         for name in _listing(entry):
             if name.endswith(".dist-info"):
                 project, _, rest = name[: -len(".dist-info")].partition("-")
@@ -97,16 +101,51 @@ def read_inputs(files: Iterable[Traversable | Path]) -> list[tuple[str, bytes]]:
     return inputs
 
 
-@dataclass(frozen=True)
 class Snapshot:
-    """A finished snapshot: its folder and the read-only store over it."""
+    """A finished snapshot: its folder, the read-only store over it, and the store queries read (`query_store`).
 
-    path: Path
-    store: ox.Store
+    Queries read the store on disk until the CPU time they spent there would have paid for reading the graph into
+    memory, then (if it fits) the in-memory copy: on disk one query costs 5-20x more than in memory, and reading the
+    graph in costs as much as a few disk queries, so this costs never more than twice the better of the two for
+    any number of queries (the figures: docs/performance.md, "Snapshot layout").
+    """
+
+    __slots__ = ("_memory", "_spent", "path", "store")
+
+    def __init__(self, path: Path, store: ox.Store) -> None:
+        self.path = path
+        self.store = store
+        self._memory: ox.Store | None = None
+        self._spent = 0.0
 
     def ntriples(self, graph: ox.NamedNode) -> bytes:
         """The exact N-Triples of ASSERTED_GRAPH or INFERRED_GRAPH, as they were written."""
         return (self.path / _GRAPH_FILES[graph]).read_bytes()
+
+    def query_store(self) -> ox.Store:
+        """The store to query: the one on disk, or the in-memory copy once it has been read (see the class)."""
+        return self._memory if self._memory is not None else self.store
+
+    def spent(self, seconds: float) -> None:
+        """Count CPU seconds spent querying the store on disk; read the graph into memory once they would have
+        paid for it and it fits (half the memory available, and half this process's data limit)."""
+        if self._memory is not None:
+            return
+        self._spent += seconds
+        size = sum(self._size(name) for name in _GRAPH_FILES.values())
+        if self._spent < size / LOAD_BYTES_PER_CPU_SECOND or size * MEMORY_PER_BYTE > _memory_budget():
+            return
+        memory = ox.Store()
+        for graph, name in _GRAPH_FILES.items():
+            if self._size(name):
+                memory.bulk_load(path=str(self.path / name), format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+        self._memory = memory
+
+    def _size(self, name: str) -> int:
+        try:
+            return (self.path / name).stat().st_size
+        except OSError:
+            return 0
 
     @classmethod
     def open(cls, directory: Path, key: str) -> Snapshot | None:
@@ -184,3 +223,18 @@ def _fsync_folder(path: Path) -> None:
         if entry.is_file():
             with open(entry, "rb") as handle:
                 os.fsync(handle.fileno())
+
+
+def _memory_budget() -> float:
+    """Half the memory available (MemAvailable), and half this process's data-segment limit if it has one."""
+    import resource
+
+    budget = float("inf")
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/meminfo").read_text(encoding="ascii").splitlines():
+            if line.startswith("MemAvailable:"):
+                budget = int(line.split()[1]) * 1024 / 2
+    soft, _hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if soft != resource.RLIM_INFINITY:
+        budget = min(budget, soft / 2)
+    return budget

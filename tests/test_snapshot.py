@@ -66,3 +66,17 @@ def test_a_failing_write_leaves_nothing_behind(tmp_path: Path) -> None:
         Snapshot.build(tmp_path, "k4", ASSERTED, b"this is not N-Triples\n")
     assert Snapshot.open(tmp_path, "k4") is None
     assert list(tmp_path.iterdir()) == []
+
+
+def test_queries_move_into_memory_once_disk_time_would_have_paid_for_it(tmp_path: Path) -> None:
+    snapshot = Snapshot.build(tmp_path, "k5", ASSERTED, INFERRED)
+    assert snapshot.query_store() is snapshot.store, "a first query reads the store on disk"
+    snapshot.spent(0.0)
+    assert snapshot.query_store() is snapshot.store
+    snapshot.spent(60.0)  # far more than reading two triples into memory costs
+    in_memory = snapshot.query_store()
+    assert in_memory is not snapshot.store
+    assert {(quad.graph_name, str(quad.object)) for quad in in_memory} == {
+        (ASSERTED_GRAPH, '"5"^^<http://www.w3.org/2001/XMLSchema#integer>'),
+        (INFERRED_GRAPH, "<https://example.org/a>"),
+    }
