@@ -30,7 +30,7 @@ from kg.resolve import as_iri, look_up_iri, look_up_label
 from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH
 
 UNION_GRAPH = ox.NamedNode("https://w3id.org/neuropathy-kg/graph/union")
-LAYOUTS = ("memory-two-graphs", "memory-union", "disk-union", "disk-two-graphs")
+LAYOUTS = ("memory-two-graphs", "memory-union", "disk-union", "disk-two-graphs", "disk-both")
 
 
 def _rss_mib() -> float:
@@ -50,7 +50,7 @@ def _load(store: ox.Store, asserted: Path, inferred: Path, union: bool) -> None:
 def measure(
     layout: str, asserted: Path, inferred: Path, parameters: dict[str, dict[str, str]], skip: set[str], repeat: int
 ) -> dict[str, object]:
-    union = layout.endswith("union")
+    union = layout.endswith(("union", "both"))  # disk-both: one store with the union, queried both ways
     before = _rss_mib()
     figures: dict[str, object] = {"layout": layout}
     with tempfile.TemporaryDirectory(dir="/tmp") as folder:
@@ -72,6 +72,9 @@ def measure(
             [UNION_GRAPH] if union else [ASSERTED_GRAPH, INFERRED_GRAPH]
         )
         everything = OxigraphEngine.over_store(store, graphs)
+        two_graphs = OxigraphEngine.over_store(store, [ASSERTED_GRAPH, INFERRED_GRAPH])
+        both = layout.endswith("both")
+        apart: dict[str, float] = {}
         asserted_only = OxigraphEngine.over_store(store, [ASSERTED_GRAPH])
         curie_map = read_mapping_set(mapping_file())[0].get("curie_map")
         prefixes = {**(curie_map if isinstance(curie_map, dict) else {}), **PREFIXES}
@@ -104,9 +107,16 @@ def measure(
                 rows = len(everything.run(query.sparql, bindings, query.name))
                 best = min(best, time.process_time() - started)
             queries[query.name] = round(best, 3)
+            if both:
+                started = time.process_time()
+                two_graphs.run(query.sparql, bindings, query.name)
+                apart[query.name] = round(time.process_time() - started, 3)
             figures[f"rows {query.name}"] = rows
         figures["queries cpu s"] = queries
         figures["all queries cpu s"] = round(sum(queries.values()), 2)
+        if both:
+            figures["two graphs queries cpu s"] = apart
+            figures["two graphs all queries cpu s"] = round(sum(apart.values()), 2)
         figures["label lookup cpu s"] = round(min(lookups), 3) if lookups else None
         figures["peak MiB"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return figures
@@ -120,13 +130,14 @@ def main() -> None:
     parser.add_argument("--skip", action="append", default=[])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--layout", choices=LAYOUTS)
+    parser.add_argument("--layouts", default=",".join(LAYOUTS[:4]), help="comma-separated, for the whole run")
     args = parser.parse_args()
     if args.layout:  # one layout, in this process
         parameters = json.loads(args.parameters.read_text()).get("parameters", {})
         result = measure(args.layout, args.asserted, args.inferred, parameters, set(args.skip), args.repeat)
         print(json.dumps(result))
         return
-    for layout in LAYOUTS:
+    for layout in args.layouts.split(","):
         command = [
             sys.executable,
             __file__,

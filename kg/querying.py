@@ -76,10 +76,13 @@ class Queryable(Hub):
         """The store, with the asserted graph (plus the inferred one) as the default graph queries see."""
         if inferred:
             self._infer()
+        store = self.store()
+        if self._snapshot is not None:
+            return OxigraphEngine.over_store(store, self._snapshot.default_graph(inferred))
         graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ASSERTED_GRAPH]
         if inferred:
             graphs.append(INFERRED_GRAPH)
-        return OxigraphEngine.over_store(self.store(), graphs)
+        return OxigraphEngine.over_store(store, graphs)
 
     @property
     def prefixes(self) -> dict[str, str]:

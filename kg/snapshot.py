@@ -18,6 +18,7 @@ import pyoxigraph as ox
 __all__ = [
     "ASSERTED_GRAPH",
     "INFERRED_GRAPH",
+    "UNION_GRAPH",
     "Snapshot",
     "cache_directory",
     "read_inputs",
@@ -28,9 +29,11 @@ __all__ = [
 #: Named graphs of the snapshot store: what was asserted and what the reasoner added, kept apart as everywhere else.
 ASSERTED_GRAPH = ox.NamedNode("https://w3id.org/neuropathy-kg/graph/asserted")
 INFERRED_GRAPH = ox.NamedNode("https://w3id.org/neuropathy-kg/graph/inferred")
+#: Both again, in the store on disk only: there one graph answers 1.7x faster than two queried together.
+UNION_GRAPH = ox.NamedNode("https://w3id.org/neuropathy-kg/graph/union")
 
 #: Bump when the layout of a snapshot changes, so old snapshots are never read as new ones.
-_FORMAT = "3"  # 2: stale scratch folders cleaned; 3: the inferred graph holds derivations
+_FORMAT = "4"  # 2: stale scratch folders cleaned; 3: the inferred graph holds derivations; 4: the union graph
 #: The exact N-Triples of each graph, beside the store: Oxigraph normalises some literals on load (for example
 #: xsd:nonNegativeInteger becomes xsd:integer, oxigraph/oxigraph#526), so the store answers queries while these
 #: files give back the graph exactly as it was asserted, for validation and export.
@@ -126,6 +129,12 @@ class Snapshot:
         """The store to query: the one on disk, or the in-memory copy once it has been read (see the class)."""
         return self._memory if self._memory is not None else self.store
 
+    def default_graph(self, inferred: bool) -> list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph]:
+        """The graphs of `query_store` a query sees as its default graph: asserted, or asserted and inferred."""
+        if not inferred:
+            return [ASSERTED_GRAPH]
+        return [ASSERTED_GRAPH, INFERRED_GRAPH] if self._memory is not None else [UNION_GRAPH]
+
     def spent(self, seconds: float) -> None:
         """Count CPU seconds spent querying the store on disk; read the graph into memory once they would have
         paid for it and it fits (half the memory available, and half this process's data limit)."""
@@ -175,6 +184,7 @@ class Snapshot:
                 (scratch / _GRAPH_FILES[graph]).write_bytes(data)
                 if data:
                     store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+                    store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=UNION_GRAPH)
             store.flush()
             del store  # closes the database before the folder moves
             (scratch / _COMPLETE).write_text(key, encoding="utf-8")
