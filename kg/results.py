@@ -9,6 +9,7 @@ import pyoxigraph as ox
 
 from kg.errors import QueryError
 from kg.nodes import XSD_STRING, Term, to_native, to_rdflib
+from kg.term_text import cell, json_term, plain, quoteattr, tsv_term, xml_term
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -122,7 +123,7 @@ class QueryResult:
 
         if self.boolean is not None:
             return json.dumps({"head": {}, "boolean": self.boolean}, indent=2) + "\n"
-        bindings = [{name: _json_term(term) for name, term in row.items()} for row in self._native_dicts()]
+        bindings = [{name: json_term(term) for name, term in row.items()} for row in self._native_dicts()]
         document = {"head": {"vars": list(self.variables)}, "results": {"bindings": bindings}}
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
@@ -138,7 +139,7 @@ class QueryResult:
             for row in self._native_dicts():
                 out.append("    <result>")
                 for name, term in row.items():
-                    out.append(f"      <binding name={quoteattr(name)}>{_xml_term(term)}</binding>")
+                    out.append(f"      <binding name={quoteattr(name)}>{xml_term(term)}</binding>")
                 out.append("    </result>")
             out.append("  </results>")
         out.append("</sparql>")
@@ -157,14 +158,14 @@ class QueryResult:
             return buffer.getvalue()
         writer.writerow(self.variables)
         for row in self.native_rows:
-            writer.writerow(["" if term is None else _plain(term) for term in row])
+            writer.writerow(["" if term is None else plain(term) for term in row])
         return buffer.getvalue()
 
     def to_tsv(self) -> str:
         """SPARQL 1.1 TSV: terms in Turtle/N-Triples syntax, tabs between them."""
         lines = ["\t".join(f"?{name}" for name in self.variables)]
         for row in self.native_rows:
-            lines.append("\t".join("" if term is None else _tsv_term(term) for term in row))
+            lines.append("\t".join("" if term is None else tsv_term(term) for term in row))
         return "\n".join(lines) + "\n"
 
     def to_table(self, labels: Mapping[str, str] | None = None, *, shorten: Callable[[str], str] | None = None) -> str:
@@ -173,7 +174,7 @@ class QueryResult:
             return "yes" if self.boolean else "no"
         given = labels or {}
         short = shorten or (lambda iri: given.get(iri, iri))
-        cells = [[_cell(term, short) for term in row] for row in self.native_rows]
+        cells = [[cell(term, short) for term in row] for row in self.native_rows]
         table = format_table(list(self.variables), cells, max_width=70, cut=True)
         return table + f"\n({len(self)} row{'s' if len(self) != 1 else ''})"
 
@@ -194,64 +195,6 @@ def format_table(
         return "  ".join(parts).rstrip()
 
     return "\n".join([line(headers), "  ".join("-" * w for w in widths)] + [line(row) for row in cells])
-
-
-def _cell(term: Term | None, shorten: Callable[[str], str]) -> str:
-    if term is None:
-        return ""
-    if isinstance(term, ox.NamedNode):
-        return shorten(term.value)
-    return _plain(term)
-
-
-def _plain(term: Term) -> str:
-    if isinstance(term, ox.BlankNode):
-        return f"_:{term.value}"
-    if isinstance(term, ox.Triple):
-        return str(term)
-    return term.value
-
-
-def _tsv_term(term: Term) -> str:
-    return str(term).replace("\t", "\\t").replace("\n", "\\n")
-
-
-def _json_term(term: Term) -> dict[str, str]:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    assert isinstance(term, ox.Literal)
-    value: dict[str, str] = {"type": "literal", "value": term.value}
-    if term.language:
-        value["xml:lang"] = term.language
-    elif term.datatype.value != XSD_STRING:
-        value["datatype"] = term.datatype.value
-    return value
-
-
-def _xml_term(term: Term) -> str:
-    if isinstance(term, ox.NamedNode):
-        return f"<uri>{escape(term.value)}</uri>"
-    if isinstance(term, ox.BlankNode):
-        return f"<bnode>{escape(term.value)}</bnode>"
-    assert isinstance(term, ox.Literal)
-    if term.language:
-        return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
-    if term.datatype.value != XSD_STRING:
-        return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
-    return f"<literal>{escape(term.value)}</literal>"
-
-
-def escape(text: str) -> str:
-    """Text for XML character data (xml.sax.saxutils.escape, whose module imports urllib.request)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def quoteattr(text: str) -> str:
-    """A double-quoted XML attribute value."""
-    escaped = escape(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
-    return f'"{escaped}"'
 
 
 def read_results_json(body: bytes, origin: str, *, ask: bool = False) -> QueryResult:
