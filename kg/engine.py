@@ -6,18 +6,20 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.term import Node
 
 from kg.errors import QueryError, ResultLimitError
-from kg.export import canonical_ntriples
+from kg.nodes import Term, to_native, to_rdflib
+from kg.prefixes import PREFIXES
 from kg.results import QueryResult
 from kg.screen import screen
-from kg.store import new_graph
-from kg.terms import PREFIXES
 
 if TYPE_CHECKING:
+    from rdflib import Graph
     from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.term import Node
+
+#: A query's parameters: pyoxigraph terms on the query path, rdflib terms from callers holding rdflib graphs.
+Bindings = Mapping[str, "Term | Node"]
 
 __all__ = ["ENGINES", "OxigraphEngine", "check_read_only", "check_untrusted", "run_with_rdflib"]
 
@@ -45,6 +47,7 @@ def check_read_only(sparql: str, origin: str, *, allow_service: bool = False) ->
 
     `allow_service` lets SERVICE call other SPARQL endpoints, but only at literal http(s) IRIs, never files.
     """
+    from rdflib import URIRef
     from rdflib.plugins.sparql import prepareQuery  # imported here: a fifth of a second, only for ad-hoc queries
 
     try:
@@ -99,9 +102,11 @@ def _first_line(error: Exception) -> str:
 
 
 class OxigraphEngine:
-    """An in-memory Oxigraph store holding a copy of an rdflib graph."""
+    """SPARQL on an Oxigraph store: one the caller holds (the graph's own, a snapshot), or a copy of triples."""
 
     def __init__(self, graph: Graph) -> None:
+        from kg.export import canonical_ntriples  # an rdflib graph's caller has rdflib loaded already
+
         self._store = ox.Store()
         self._default_graph: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] | None = None
         data = canonical_ntriples(graph)
@@ -110,9 +115,9 @@ class OxigraphEngine:
 
     @classmethod
     def over_store(
-        cls, store: ox.Store, default_graph: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph]
+        cls, store: ox.Store, default_graph: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] | None = None
     ) -> OxigraphEngine:
-        """Queries over an existing store (a snapshot on disk), with `default_graph` as the graph they see."""
+        """Queries over an existing store, with `default_graph` as the graph they see (None: the store's default)."""
         engine = cls.__new__(cls)
         engine._store = store
         engine._default_graph = default_graph
@@ -121,26 +126,20 @@ class OxigraphEngine:
     @classmethod
     def from_ntriples(cls, data: bytes) -> OxigraphEngine:
         """A store loaded straight from N-Triples bytes (what a query worker process receives)."""
-        engine = cls.__new__(cls)
-        engine._store = ox.Store()
-        engine._default_graph = None
+        store = ox.Store()
         if data:
-            engine._store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
-        return engine
+            store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
+        return cls.over_store(store)
 
-    def run(self, sparql: str, bindings: Mapping[str, Node], origin: str, max_rows: int | None = None) -> QueryResult:
+    def run(self, sparql: str, bindings: Bindings, origin: str, max_rows: int | None = None) -> QueryResult:
         """The query's result; whatever Oxigraph raises, while parsing or while results stream, is a QueryError."""
         try:
             return self._evaluate(sparql, bindings, origin, max_rows)
         except (SyntaxError, ValueError, OSError, RuntimeError) as error:
             raise QueryError(f"{origin}: query failed: {_first_line(error)}") from None
 
-    def _evaluate(
-        self, sparql: str, bindings: Mapping[str, Node], origin: str, max_rows: int | None = None
-    ) -> QueryResult:
-        substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
-            ox.Variable(name): _to_oxigraph(term) for name, term in bindings.items()
-        }
+    def _evaluate(self, sparql: str, bindings: Bindings, origin: str, max_rows: int | None = None) -> QueryResult:
+        substitutions: dict[ox.Variable, Term] = {ox.Variable(name): to_native(term) for name, term in bindings.items()}
         try:
             answer = self._store.query(
                 sparql, prefixes=PREFIXES, substitutions=substitutions, default_graph=self._default_graph
@@ -152,15 +151,9 @@ class OxigraphEngine:
         if isinstance(answer, ox.QueryBoolean):
             return QueryResult(variables=(), rows=(), boolean=bool(answer))
         if isinstance(answer, ox.QueryTriples):
-            graph = new_graph()
-            for triple in _within_limit(answer, max_rows, origin):
-                graph.add((_to_rdflib(triple.subject), _to_rdflib(triple.predicate), _to_rdflib(triple.object)))
-            return QueryResult(variables=(), rows=(), graph=graph)
+            return QueryResult(variables=(), triples=list(_within_limit(answer, max_rows, origin)))
         variables = tuple(variable.value for variable in answer.variables)
-        rows = tuple(
-            tuple(None if solution[v] is None else _to_rdflib(solution[v]) for v in variables)
-            for solution in _within_limit(answer, max_rows, origin)
-        )
+        rows = tuple(tuple(solution[v] for v in variables) for solution in _within_limit(answer, max_rows, origin))
         return QueryResult(variables=variables, rows=rows)
 
 
@@ -176,11 +169,14 @@ def _within_limit(items: Iterable[T], max_rows: int | None, origin: str) -> Iter
 
 
 def run_with_rdflib(
-    graph: Graph, sparql: str, bindings: Mapping[str, Node], origin: str, max_rows: int | None = None
+    graph: Graph, sparql: str, bindings: Bindings, origin: str, max_rows: int | None = None
 ) -> QueryResult:
     """The same query on rdflib's own engine: slow, but the reference the Oxigraph results are checked against."""
+    from kg.store import new_graph
+
+    initial = {name: to_rdflib(term) for name, term in bindings.items()}
     try:
-        result = graph.query(sparql, initNs=PREFIXES, initBindings=dict(bindings))  # type: ignore[arg-type]
+        result = graph.query(sparql, initNs=PREFIXES, initBindings=initial)  # type: ignore[arg-type]
     except Exception as error:
         raise QueryError(f"{origin}: query failed: {_first_line(error)}") from None
     if result.type == "ASK":
@@ -195,30 +191,5 @@ def run_with_rdflib(
     return QueryResult(variables=variables, rows=rows)
 
 
-def _to_oxigraph(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise QueryError(f"cannot bind {term!r}: only IRIs, blank nodes and literals can be bound")
-
-
-def _to_rdflib(term: object) -> Node:
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        datatype = term.datatype.value
-        if datatype == "http://www.w3.org/2001/XMLSchema#string":
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(datatype))
-    raise QueryError(f"unsupported term in results: {term!r}")
+#: Kept for callers of the earlier name (benchmarks/run.py).
+_to_oxigraph = to_native

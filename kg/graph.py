@@ -10,46 +10,39 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
-from rdflib.namespace import OWL, RDF
 
-from kg import reason as reasoning
-from kg.derive import DERIVATION_SHAPES, validation_data
-from kg.engine import ENGINES, OxigraphEngine
+from kg.assemble import asserted_ntriples, expand
+from kg.engine import ENGINES
 from kg.errors import InputError
-from kg.export import canonical_ntriples, serialize
-from kg.integrity import IntegrityFinding, as_validation_results, check_graph, check_user_files, refuse_inconsistency
-from kg.limits import QueryWorkers
-from kg.mappings import mappings_graph, read_mapping_set
 from kg.packaged import data_files, mapping_file, ontology_files, shapes_files
 from kg.querying import Queryable
-from kg.resolve import LabelIndex
-from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH, Snapshot, read_inputs, snapshot_key
-from kg.store import expand_paths, new_graph, parse_into
-from kg.terms import NKG
-from kg.validate import ValidationReport, sort_key, validate
+from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH, Snapshot, cache_directory, read_inputs, snapshot_key
 
 if TYPE_CHECKING:
+    from rdflib import Graph
+
+    from kg.integrity import IntegrityFinding
     from kg.remote import RemoteGraph
+    from kg.validate import ValidationReport
 
 __all__ = ["KnowledgeGraph"]
 
 
 class KnowledgeGraph(Queryable):
-    """Asserted triples (ontology + data + extra files) and, once reasoned, the inferred triples kept apart."""
+    """Asserted triples (ontology + data + extra files) and, once reasoned, the inferred triples kept apart.
 
-    def __init__(self, asserted: Graph, sources: Iterable[str] = (), *, engine: str = "oxigraph") -> None:
+    `asserted` is exact N-Triples or an rdflib graph (then that graph is the asserted graph, changes included).
+    """
+
+    def __init__(self, asserted: Graph | bytes = b"", sources: Iterable[str] = (), *, engine: str = "oxigraph") -> None:
         if engine not in ENGINES:
             raise InputError(f"unknown query engine {engine!r} (use one of {', '.join(ENGINES)})")
-        self._asserted: Graph | None = asserted
-        self._snapshot: Snapshot | None = None
+        super().__init__(engine)
+        if isinstance(asserted, bytes):
+            self._ntriples[ASSERTED_GRAPH] = asserted
+        else:
+            self._views[ASSERTED_GRAPH] = asserted
         self.sources = tuple(sources)
-        self.engine = engine
-        self._engines: dict[str, OxigraphEngine] = {}
-        self._workers: dict[str, QueryWorkers] = {}
-        self._inferred: Graph | None = None
-        self._union: Graph | None = None
-        self._labels: LabelIndex | None = None
         #: The user's files (not the packaged ones), so findings about their statements can name the file.
         self.user_files: tuple[Path, ...] = ()
 
@@ -58,21 +51,8 @@ class KnowledgeGraph(Queryable):
         cls, extra: Iterable[str | Path] = (), *, packaged: bool = True, engine: str = "oxigraph"
     ) -> KnowledgeGraph:
         """The packaged ontology and data, plus RDF files or folders in `extra` (syntax chosen by suffix)."""
-        graph = new_graph()
-        sources: list[str] = []
-        # The user's files are read first, so a bad one is reported before any time goes into the packaged ones.
-        own = expand_paths(extra)
-        for path in own:
-            parse_into(graph, path)
-        if packaged:
-            for entry in [*ontology_files(), *data_files()]:
-                parse_into(graph, entry, label=f"kg/{entry.name}")
-                sources.append(f"package:{entry.name}")
-            metadata, rows = read_mapping_set(mapping_file())
-            graph += mappings_graph(metadata, rows)
-            sources.append(f"package:{mapping_file().name}")
-        sources.extend(str(path) for path in own)
-        loaded = cls(graph, sources, engine=engine)
+        asserted, sources, own = asserted_ntriples(extra, packaged=packaged)
+        loaded = cls(asserted, sources, engine=engine)
         loaded.user_files = tuple(own)
         return loaded
 
@@ -88,43 +68,32 @@ class KnowledgeGraph(Queryable):
         the same files neither parses nor reasons, it opens the snapshot (milliseconds) and queries it.
         `building` is entered around the first build's slow part, reasoning (the CLI says what it is doing).
 
-        The asserted and inferred graphs are read from the snapshot only when asked for; once `asserted` has
-        been handed out (it may be changed), queries run on it rather than on the snapshot.
+        The asserted and inferred graphs (`asserted`, `inferred`, `graph()`) are rdflib views made when asked
+        for; a view that is changed becomes the graph, and the next query runs on it (kg.hub.Hub).
         """
-        own = expand_paths(extra)
+        own = expand(extra)
         inputs = read_inputs([*ontology_files(), *data_files(), mapping_file(), *own])
-        key, directory = snapshot_key(inputs), reasoning.cache_directory()
+        key, directory = snapshot_key(inputs), cache_directory()
         snapshot = Snapshot.open(directory, key)
         if snapshot is None:
             graph = cls.load(own, engine=engine)  # a file that fails to load is reported before any notice
             with building():
-                inferred = graph.reason()
-                asserted, closure = canonical_ntriples(graph.asserted), canonical_ntriples(inferred)
+                graph._infer()
+                asserted, inferred = graph.ntriples(ASSERTED_GRAPH), graph.ntriples(INFERRED_GRAPH)
                 with contextlib.suppress(OSError):  # an unwritable cache only costs time, never the answer
-                    graph._snapshot = Snapshot.build(directory, key, asserted, closure)
+                    Snapshot.build(directory, key, asserted, inferred)
             return graph
-        graph = cls(new_graph(), [name for name, _data in inputs], engine=engine)
+        graph = cls(b"", [name for name, _data in inputs], engine=engine)
+        del graph._ntriples[ASSERTED_GRAPH]
         graph.user_files = tuple(own)
-        graph._asserted = None
         graph._snapshot = snapshot
         return graph
 
     @property
     def asserted(self) -> Graph:
-        """The asserted triples: ontology, data, mappings and the user's files."""
-        if self._asserted is None:
-            self._asserted = self._from_snapshot(ASSERTED_GRAPH)
-        self._snapshot = None  # the caller may change the graph now, so the snapshot no longer speaks for it
-        return self._asserted
-
-    def _from_snapshot(self, name: ox.NamedNode) -> Graph:
-        if self._snapshot is None:
-            raise InputError("this graph has neither its triples nor a snapshot to read them from")
-        graph = new_graph()
-        data = self._snapshot.ntriples(name)
-        if data:
-            graph.parse(data=data.decode("utf-8"), format="nt")
-        return graph
+        """The asserted triples (ontology, data, mappings, the user's files) as an rdflib graph; changes to it
+        are the graph's changes (the next query sees them)."""
+        return self.view(ASSERTED_GRAPH)
 
     # ------------------------------------------------------------------ reasoning
 
@@ -133,20 +102,38 @@ class KnowledgeGraph(Queryable):
 
         `method`: "owlrl" (the reference), "fast" (native, kg.fast_reason) or "auto" (fast for large graphs).
         """
-        if self._inferred is None and self._snapshot is not None:
-            self._inferred = self._from_snapshot(INFERRED_GRAPH)
-        if self._inferred is None:
+        self._infer(cache=cache, cache_dir=cache_dir, method=method)
+        return self.view(INFERRED_GRAPH)
+
+    def _infer(self, *, cache: bool = True, cache_dir: Path | None = None, method: str = "auto") -> None:
+        """Fill INFERRED_GRAPH unless it is there already; an inconsistent graph is refused (InconsistentDataError)."""
+        self._sync()
+        if self._has(INFERRED_GRAPH):
+            return
+        from kg import integrity
+        from kg import reason as reasoning
+        from kg.views import as_ntriples, view_of
+
+        asserted = self.ntriples(ASSERTED_GRAPH)
+        native = getattr(reasoning, "infer_ntriples", None)
+        cached = getattr(reasoning, "infer_cached_ntriples", None)
+        view: Graph | None = None
+        if native is not None and cached is not None:  # the reason stage's N-Triples reasoner, once merged
+            inferred: bytes = cached(asserted, cache_dir, method) if cache else native(asserted, method)
+        else:  # ADAPTER over today's rdflib reasoner, until kg.reason.infer_ntriples is merged
             if cache:
-                inferred = reasoning.infer_cached(self.asserted, cache_dir, method)
+                view = reasoning.infer_cached(self.asserted, cache_dir, method)
             else:
-                inferred = reasoning.infer(self.asserted, method)
-            # From a contradiction anything follows: say so rather than answer (snapshots are never built then).
-            refuse_inconsistency(check_graph(self.asserted, inferred, self.user_files))
-            self._inferred = inferred
-            self._union = None
-            self._engines.clear()
-            self._close_workers()
-        return self._inferred
+                view = reasoning.infer(self.asserted, method)
+            inferred = as_ntriples(view)
+        # From a contradiction anything follows: say so rather than answer (snapshots are never built then).
+        check = getattr(integrity, "check_ntriples", None)
+        if check is not None:
+            findings = check(asserted, inferred, self.user_files)
+        else:
+            findings = integrity.check_graph(self.asserted, view or view_of(inferred), self.user_files)
+        integrity.refuse_inconsistency(findings)
+        self._set(INFERRED_GRAPH, inferred, view)
 
     @property
     def inferred(self) -> Graph:
@@ -157,9 +144,8 @@ class KnowledgeGraph(Queryable):
         """The asserted triples, with the inferred ones merged in unless `inferred` is False."""
         if not inferred:
             return self.asserted
-        if self._union is None:
-            self._union = self.asserted + self.reason()
-        return self._union
+        self.reason()
+        return self.union_view()
 
     # ------------------------------------------------------------------ validation
 
@@ -168,6 +154,11 @@ class KnowledgeGraph(Queryable):
 
         `method`: "pyshacl" (the reference), "fast" (pyrudof, kg.fast_validate) or "auto" (fast for large graphs).
         """
+        from kg.derive import DERIVATION_SHAPES
+        from kg.integrity import as_validation_results
+        from kg.store import new_graph, parse_into
+        from kg.validate import ValidationReport, sort_key, validate
+
         shapes = new_graph()
         for entry in shapes_files():
             if entry.name != DERIVATION_SHAPES:
@@ -183,11 +174,10 @@ class KnowledgeGraph(Queryable):
     def integrity(self) -> list[IntegrityFinding]:
         """Statements of the user's files that redefine the project's vocabulary or merge its entities, and
         contradictions in the asserted and inferred graph, each with the file it came from (kg.integrity)."""
-        inferred = self._inferred
-        if inferred is None and self._snapshot is not None:
-            inferred = self._from_snapshot(INFERRED_GRAPH)
-        if inferred is None:
-            inferred = reasoning.infer_cached(self.asserted)
+        from kg.integrity import check_graph, check_user_files
+        from kg.reason import infer_cached
+
+        inferred = self.view(INFERRED_GRAPH) if self._has(INFERRED_GRAPH) else infer_cached(self.asserted)
         return check_user_files(self.user_files) + check_graph(self.asserted, inferred, self.user_files)
 
     def validate_derivations(self, *, method: str = "auto") -> ValidationReport:
@@ -195,6 +185,10 @@ class KnowledgeGraph(Queryable):
         triples: every inferred domain triple has a derivation, whose premises exist (kg.derive). Unless the graph
         is reasoned already, the native reasoner does it: the same triples as owlrl (tests/test_fast_reason.py),
         in seconds rather than half a minute, for a command that only validates."""
+        from kg.derive import DERIVATION_SHAPES, validation_data
+        from kg.store import new_graph, parse_into
+        from kg.validate import validate
+
         shapes = new_graph()
         for entry in shapes_files():
             if entry.name == DERIVATION_SHAPES:
@@ -215,7 +209,7 @@ class KnowledgeGraph(Queryable):
         `update_endpoint` (SPARQL Update) or `graph_store` (Graph Store Protocol) is where `push` uploads;
         parameters are resolved against the local packaged graph plus `extra` files.
         """
-        from kg.remote import RemoteGraph  # kg.remote builds on this module
+        from kg.remote import RemoteGraph  # the HTTP client loads only for a remote store
 
         return RemoteGraph(endpoint, update_endpoint=update_endpoint, graph_store=graph_store, extra=extra)
 
@@ -223,14 +217,31 @@ class KnowledgeGraph(Queryable):
 
     def export(self, format: str = "turtle", *, inferred: bool = False) -> bytes:
         """The asserted graph (plus inferred triples if asked) in turtle, ntriples, jsonld, rdfxml or trig."""
-        return serialize(self.asserted, self.reason() if inferred else None, format)
+        from kg import export
+
+        native = getattr(export, "export_ntriples", None)
+        if native is not None:  # the export stage's streaming writer, once merged
+            data: bytes = native(self.ntriples(ASSERTED_GRAPH), self._inferred_ntriples() if inferred else None, format)
+            return data
+        return export.serialize(self.asserted, self.reason() if inferred else None, format)
+
+    def _inferred_ntriples(self) -> bytes:
+        return self.ntriples(INFERRED_GRAPH)
+
+    def ntriples(self, name: ox.NamedNode = ASSERTED_GRAPH) -> bytes:
+        """The exact N-Triples of ASSERTED_GRAPH or INFERRED_GRAPH (reasoning first if needed)."""
+        if name == INFERRED_GRAPH:
+            self._infer()
+        return super().ntriples(name)
 
     def stats(self) -> dict[str, int]:
         """Counts of triples and of resources per project class."""
-        counts: dict[str, int] = {
-            "asserted triples": len(self.asserted),
-            "inferred triples": len(self.reason()),
-        }
+        from rdflib import URIRef
+        from rdflib.namespace import OWL, RDF
+
+        from kg.terms import NKG
+
+        counts: dict[str, int] = {"asserted triples": len(self.asserted), "inferred triples": len(self.reason())}
         classes = Counter(
             str(cls).removeprefix(str(NKG))
             for cls in self.asserted.objects(None, RDF.type)

@@ -10,10 +10,9 @@ import time
 from collections.abc import Mapping
 from typing import Final
 
-from rdflib.term import Node
-
 from kg.engine import ENGINES
 from kg.errors import InputError, QueryBusyError, QueryError, QueryTimeoutError
+from kg.nodes import Term
 from kg.results import QueryResult
 from kg.worker import GraphSource, Request, memory_in_use, reply_of
 from kg.workerprocess import WorkerDiedError, WorkerProcess
@@ -107,7 +106,7 @@ class QueryWorkers:
     def run(
         self,
         sparql: str,
-        bindings: Mapping[str, Node],
+        bindings: Mapping[str, Term],
         origin: str,
         *,
         timeout: float | None,
@@ -126,7 +125,7 @@ class QueryWorkers:
     def run_written(
         self,
         sparql: str,
-        bindings: Mapping[str, Node],
+        bindings: Mapping[str, Term],
         origin: str,
         *,
         timeout: float | None,

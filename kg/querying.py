@@ -8,12 +8,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
-from rdflib import Graph, Literal, URIRef
-from rdflib.term import Node
 
 from kg.engine import OxigraphEngine, check_untrusted, run_with_rdflib
 from kg.errors import ParameterError
-from kg.export import canonical_ntriples
+from kg.hub import Hub
 from kg.limits import (
     DEFAULT,
     DEFAULT_MAX_ROWS,
@@ -23,38 +21,22 @@ from kg.limits import (
     Default,
     QueryWorkers,
 )
-from kg.mappings import read_mapping_set
-from kg.packaged import mapping_file
+from kg.nodes import Term, to_rdflib
+from kg.prefixes import PREFIXES
 from kg.queries import StoredQuery, stored_query
-from kg.resolve import LabelIndex
+from kg.resolve import LabelIndex, as_iri, look_up_iri, look_up_label
 from kg.results import QueryResult
 from kg.sandbox import confined, on_big_stack
-from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH, Snapshot
-from kg.store import new_graph
-from kg.terms import PREFIXES
-from kg.worker import GraphSource
+from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH
 
 if TYPE_CHECKING:
+    from rdflib import Graph, URIRef
+
     from kg.explain import Explanation
 
 __all__ = ["Queryable"]
 
 _STORED_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
-
-#: Resources whose label or synonym reads `?key` once lower-cased with spaces collapsed, in LabelIndex's terms:
-#: whether it is a synonym, and whether the resource is an ontology term rather than data.
-_LABEL_LOOKUP = """
-SELECT ?key ?resource ?synonym ?term WHERE {
-    VALUES ?predicate { rdfs:label skos:altLabel }
-    ?resource ?predicate ?label .
-    FILTER(isIRI(?resource) && LCASE(REPLACE(REPLACE(STR(?label), "’", "'"), "\\\\s+", " ")) = ?key)
-    BIND(?predicate = skos:altLabel AS ?synonym)
-    BIND(EXISTS {
-        VALUES ?termType { owl:Class owl:ObjectProperty owl:DatatypeProperty owl:AnnotationProperty owl:Ontology }
-        ?resource a ?termType .
-    } AS ?term)
-}
-"""
 
 #: The triples label lookups read: labels, synonyms, types (what makes a resource known) and mappings.
 _NAMING_TRIPLES = """
@@ -66,58 +48,93 @@ CONSTRUCT { ?resource ?predicate ?value } WHERE {
 """
 
 
-class Queryable:
-    """What KnowledgeGraph answers queries with: its engine, its snapshot (if opened from one), and the graph."""
+class Queryable(Hub):
+    """What KnowledgeGraph answers queries with: its engine and the store of kg.hub; labels resolved in the store."""
 
     engine: str
-    _snapshot: Snapshot | None
-    _labels: LabelIndex | None
-    _engines: dict[str, OxigraphEngine]
-    _workers: dict[str, QueryWorkers]
+
+    def __init__(self, engine: str) -> None:
+        super().__init__()
+        self.engine = engine
+        self._labels: LabelIndex | None = None
+        self._prefixes: dict[str, str] | None = None
+        self._workers: dict[str, QueryWorkers] = {}
+
+    def _changed(self) -> None:
+        self._labels = None
+        self._close_workers()
+
+    def _infer(self) -> None:
+        """Fill the inferred graph (KnowledgeGraph defines it: reasoning)."""
+        raise NotImplementedError
 
     def graph(self, *, inferred: bool = True) -> Graph:
         """The asserted triples, with the inferred ones unless `inferred` is False (KnowledgeGraph defines it)."""
         raise NotImplementedError
 
+    def _engine(self, inferred: bool) -> OxigraphEngine:
+        """The store, with the asserted graph (plus the inferred one) as the default graph queries see."""
+        if inferred:
+            self._infer()
+        store = self.store()
+        if self._snapshot is not None:
+            return OxigraphEngine.over_store(store, self._snapshot.default_graph(inferred))
+        graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ASSERTED_GRAPH]
+        if inferred:
+            graphs.append(INFERRED_GRAPH)
+        return OxigraphEngine.over_store(store, graphs)
+
+    @property
+    def prefixes(self) -> dict[str, str]:
+        """The prefixes CURIEs may use: the project's and those of the mapping set."""
+        if self._prefixes is None:
+            from kg.mappings import read_mapping_set  # the SSSOM reader, only for a CURIE of a mapped vocabulary
+            from kg.packaged import mapping_file
+
+            metadata, _rows = read_mapping_set(mapping_file())
+            curie_map = metadata.get("curie_map")
+            self._prefixes = {**(curie_map if isinstance(curie_map, dict) else {}), **PREFIXES}
+        return self._prefixes
+
+    def _prefixes_for(self, text: str) -> Mapping[str, str]:
+        """The project's prefixes, unless `text` may be a CURIE of a mapped vocabulary (then those too)."""
+        prefix, colon, _local = text.partition(":")
+        if not colon or prefix in PREFIXES or " " in text or text.startswith(("<", "http://", "https://", "urn:")):
+            return PREFIXES
+        return self.prefixes
+
     @property
     def labels(self) -> LabelIndex:
         if self._labels is None:
-            metadata, _rows = read_mapping_set(mapping_file())
-            curie_map = metadata.get("curie_map")
-            prefixes = {**(curie_map if isinstance(curie_map, dict) else {}), **PREFIXES}
-            if self._snapshot is not None:  # only what lookups read, rather than the whole asserted graph
-                naming = self._snapshot_engine(inferred=False).run(_NAMING_TRIPLES, {}, "labels").graph
-                self._labels = LabelIndex(naming if naming is not None else new_graph(), prefixes)
-            else:
-                self._labels = LabelIndex(self.graph(inferred=False), prefixes)
+            naming = self._engine(inferred=False).run(_NAMING_TRIPLES, {}, "labels").graph
+            assert naming is not None
+            self._labels = LabelIndex(naming, self.prefixes)
         return self._labels
 
     def resolve(self, value: str, parameter: str = "value") -> URIRef:
         """The IRI named by a label, synonym, CURIE or IRI (case-insensitive for labels)."""
-        if self._snapshot is not None and self._labels is None:
-            found = self._look_up_label(value)
-            if found is not None:
-                return found
-        return self.labels.resolve(value, parameter)
+        resolved = to_rdflib(self._resolve(value, parameter))
+        return resolved  # type: ignore[return-value]
 
-    def _look_up_label(self, value: str) -> URIRef | None:
-        """One label lookup in the snapshot, instead of building the whole label index for one parameter.
+    def _resolve(self, value: str, parameter: str) -> ox.NamedNode:
+        """`resolve` in the store: one query for a label, a CURIE or an IRI; the LabelIndex (rdflib) only for
+        what the store cannot answer alone, a label naming none or several (its error lists suggestions)."""
+        text = value.strip()
+        iri = as_iri(text, self._prefixes_for(text), parameter)
+        if iri is not None:
+            return self._timed(lambda: look_up_iri(self._engine(inferred=False), iri, text, parameter))
+        found = self._timed(lambda: look_up_label(self._engine(inferred=False), value))
+        if found is None:
+            found = ox.NamedNode(str(self.labels.resolve(value, parameter)))
+        return found
 
-        Only a plain label that names exactly one resource is answered here; anything else (a CURIE, no match,
-        several) goes to the LabelIndex, which gives the same answer or the full error with suggestions.
-        """
-        text = " ".join(value.replace("’", "'").casefold().split())
-        if not text or ":" in text or "<" in text:
-            return None
-        rows = self._snapshot_engine(inferred=False).run(_LABEL_LOOKUP, {"key": Literal(text)}, "labels").dicts()
-        for synonym, term in ((False, False), (True, False), (False, True), (True, True)):
-            matches = {
-                row["resource"] for row in rows if row["synonym"] == Literal(synonym) and row["term"] == Literal(term)
-            }
-            if matches:
-                [found] = matches if len(matches) == 1 else [None]
-                return found if isinstance(found, URIRef) else None
-        return None
+    def _expand(self, value: str, parameter: str) -> ox.NamedNode:
+        text = value.strip()
+        iri = as_iri(text, self._prefixes_for(text), parameter)
+        if iri is None:
+            known = ", ".join(sorted(self.prefixes))
+            raise ParameterError(f"{parameter}={value!r} is not an IRI or a CURIE with a known prefix ({known})")
+        return ox.NamedNode(iri)
 
     def query(
         self,
@@ -152,7 +169,7 @@ class Queryable:
             # Stored queries are the package's own reviewed files (a test checks each is read-only), so they
             # skip the screen, and run in this process when no time limit applies.
             return self._run(stored.sparql, bindings, inferred, f"queries/{stored.name}.rq", *limits, trusted=True)
-        resolved: dict[str, Node] = {name: self.resolve(value, name) for name, value in params.items()}
+        resolved: dict[str, Term] = {name: self._resolve(value, name) for name, value in params.items()}
         limits = (
             DEFAULT_TIMEOUT if timeout is DEFAULT else timeout,
             DEFAULT_MAX_ROWS if max_rows is DEFAULT else max_rows,
@@ -165,29 +182,26 @@ class Queryable:
         that each such file is read-only, as tests/test_queries.py does for the stored queries."""
         return self._run(sparql, {}, inferred, origin, None, STORED_MAX_ROWS, trusted=True)
 
-    def bindings(self, stored: StoredQuery, params: Mapping[str, str]) -> dict[str, Node]:
+    def bindings(self, stored: StoredQuery, params: Mapping[str, str]) -> dict[str, Term]:
         """A stored query's arguments as RDF terms: checked against its header, labels resolved, CURIEs expanded."""
         stored.check_arguments(dict(params))
-        return self._bind(stored, dict(params))
-
-    def _bind(self, stored: StoredQuery, params: dict[str, str]) -> dict[str, Node]:
-        bound: dict[str, Node] = {}
+        bound: dict[str, Term] = {}
         for name, value in params.items():
             parameter = stored.parameter(name)
             if parameter.kind == "literal":
                 if not value.strip():
                     raise ParameterError(f"{name} must not be empty")
-                bound[name] = Literal(value)
+                bound[name] = ox.Literal(value)
             elif parameter.kind == "iri":
-                bound[name] = self.labels.expand(value, name)
+                bound[name] = self._expand(value, name)
             else:
-                bound[name] = self.resolve(value, name)
+                bound[name] = self._resolve(value, name)
         return bound
 
     def _run(
         self,
         sparql: str,
-        bindings: dict[str, Node],
+        bindings: Mapping[str, Term],
         inferred: bool,
         origin: str,
         timeout: float | None = None,
@@ -215,35 +229,30 @@ class Queryable:
         return on_big_stack(lambda: self._run_here(sparql, bindings, inferred, origin, max_rows))
 
     def _run_here(
-        self, sparql: str, bindings: dict[str, Node], inferred: bool, origin: str, max_rows: int | None
+        self, sparql: str, bindings: Mapping[str, Term], inferred: bool, origin: str, max_rows: int | None
     ) -> QueryResult:
         if self.engine == "rdflib":
             return run_with_rdflib(self.graph(inferred=inferred), sparql, bindings, origin, max_rows=max_rows)
-        if self._snapshot is not None:
-            return self._snapshot_engine(inferred).run(sparql, bindings, origin, max_rows=max_rows)
-        key = "inferred" if inferred else "asserted"
-        if key not in self._engines:
-            self._engines[key] = OxigraphEngine(self.graph(inferred=inferred))
-        return self._engines[key].run(sparql, bindings, origin, max_rows=max_rows)
-
-    def _snapshot_engine(self, inferred: bool) -> OxigraphEngine:
-        assert self._snapshot is not None
-        graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ASSERTED_GRAPH]
-        if inferred:
-            graphs.append(INFERRED_GRAPH)
-        return OxigraphEngine.over_store(self._snapshot.store, graphs)
+        return self._timed(lambda: self._engine(inferred).run(sparql, bindings, origin, max_rows=max_rows))
 
     def workers(
         self, *, inferred: bool = True, size: int = 1, network: bool = False, queue_seconds: float | None = None
     ) -> QueryWorkers:
         """Sandboxed worker processes holding this graph (kept and reused per graph and settings); `network`
-        keeps their network (only for a caller who opted into SERVICE)."""
+        keeps their network (only for a caller who opted into SERVICE). They open the snapshot, when the graph
+        is one, or load its N-Triples."""
+        from kg.worker import GraphSource  # the worker machinery loads only when a query needs a worker
+
+        self._sync()
+        if inferred:
+            self._infer()
         key = f"{'inferred' if inferred else 'asserted'}/{size}/{network}/{queue_seconds}"
         if key not in self._workers:
             if self._snapshot is not None and self.engine == "oxigraph":
                 source = GraphSource(snapshot=str(self._snapshot.path), inferred=inferred)
             else:
-                source = GraphSource(ntriples=canonical_ntriples(self.graph(inferred=inferred)))
+                data = self.ntriples(ASSERTED_GRAPH) + (self.ntriples(INFERRED_GRAPH) if inferred else b"")
+                source = GraphSource(ntriples=data)
             pool = QueryWorkers(source, size=size, engine=self.engine, network=network, queue_seconds=queue_seconds)
             weakref.finalize(self, pool.close)  # a graph dropped takes its idle workers with it
             self._workers[key] = pool

@@ -2,37 +2,32 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from rdflib import BNode, Literal, URIRef
-from rdflib.compare import to_canonical_graph
-from rdflib.plugins.sparql.parser import parseQuery
-from rdflib.term import Node
+import pyoxigraph as ox
 
+from kg.assemble import asserted_ntriples
 from kg.errors import InputError, ParameterError, QueryError, QueryTimeoutError
+from kg.hub import Hub
+from kg.nodes import Term
 from kg.progress import progress
 from kg.queries import StoredQuery, stored_query
+from kg.querying import Queryable
 from kg.results import QueryResult, read_results_json
+from kg.skolem import SKOLEM_NAMESPACE, triples_of
+from kg.skolem import chunks as _chunks
+from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH
 from kg.sparql_text import bind_values, sparql_term, with_prefixes
-from kg.store import new_graph
-from kg.terms import PROJECT_NAMESPACE
-
-if TYPE_CHECKING:
-    from kg.graph import KnowledgeGraph
 
 __all__ = ["PUSH_PROTOCOLS", "SKOLEM_NAMESPACE", "RemoteGraph", "bind_values", "sparql_term"]
 
 PUSH_PROTOCOLS = ("update", "graph-store")
-#: Where the IRIs that stand for blank nodes in pushed triples live.
-SKOLEM_NAMESPACE = PROJECT_NAMESPACE + ".well-known/genid/"
 
 _STORED_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _RESULTS_JSON = "application/sparql-results+json"
@@ -56,7 +51,7 @@ class RemoteGraph:
         graph_store: str | None = None,
         default_graph: str | None = None,
         extra: Iterable[str | Path] = (),
-        local: KnowledgeGraph | None = None,
+        local: Queryable | None = None,
         timeout: float = 60.0,
     ) -> None:
         for url in (endpoint, update_endpoint, graph_store):
@@ -84,6 +79,8 @@ class RemoteGraph:
 
     def sparql(self, text: str, *, origin: str = "query") -> QueryResult:
         """Send SPARQL text to the endpoint (the project's prefixes predeclared) and read the answer."""
+        from rdflib.plugins.sparql.parser import parseQuery  # the query's form, from the reference parser
+
         text = with_prefixes(text)
         try:
             form = parseQuery(text)[1].name
@@ -103,48 +100,52 @@ class RemoteGraph:
             origin,
         )
         if graph_result:
-            graph = new_graph()
-            graph.parse(data=body, format="nt")
-            return QueryResult(variables=(), rows=(), graph=graph)
+            try:
+                triples = [quad.triple for quad in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+            except (SyntaxError, ValueError) as error:
+                raise QueryError(f"{origin}: the endpoint's answer is not N-Triples: {error}") from None
+            return QueryResult(variables=(), triples=triples)
         return read_results_json(body, origin, ask=form == "AskQuery")
 
-    def _bind(self, stored: StoredQuery, params: Mapping[str, str]) -> dict[str, Node]:
+    def _bind(self, stored: StoredQuery, params: Mapping[str, str]) -> dict[str, Term]:
         stored.check_arguments(dict(params))
         if all(stored.parameter(name).kind == "literal" for name in params):
             return {name: _non_empty(name, value) for name, value in params.items()}  # no need to load labels
         local = self._local_graph()
-        bound: dict[str, Node] = {}
+        bound: dict[str, Term] = {}
         for name, value in params.items():
             kind = stored.parameter(name).kind
             if kind == "literal":
                 bound[name] = _non_empty(name, value)
             elif kind == "iri":
-                bound[name] = local.labels.expand(value, name)
+                bound[name] = local._expand(value, name)
             else:
                 try:
-                    bound[name] = local.resolve(value, name)
+                    bound[name] = local._resolve(value, name)
                 except ParameterError:
                     # the remote store may hold resources the local copy lacks: an IRI or CURIE is taken as given
                     try:
-                        bound[name] = local.labels.expand(value, name)
+                        bound[name] = local._expand(value, name)
                     except ParameterError:
                         raise ParameterError(
                             f"{name}={value!r} names nothing in the local graph; give an IRI or CURIE"
                         ) from None
         return bound
 
-    def _local_graph(self) -> KnowledgeGraph:
+    def _local_graph(self) -> Queryable:
+        """The packaged graph plus `extra`, asserted triples only: what labels resolve against."""
         if self._local is None:
-            from kg.graph import KnowledgeGraph  # kg.graph imports this module lazily too
-
-            self._local = KnowledgeGraph.load(self._extra)
+            local = Queryable("oxigraph")
+            asserted, _sources, _own = asserted_ntriples(self._extra)
+            local._set(ASSERTED_GRAPH, asserted)
+            self._local = local
         return self._local
 
     # ------------------------------------------------------------------ push
 
     def push(
         self,
-        graph: KnowledgeGraph,
+        graph: Hub,
         *,
         graph_iri: str | None = None,
         inferred: bool = True,
@@ -161,9 +162,9 @@ class RemoteGraph:
         if self.graph_store is None and self.update_endpoint is None:
             raise InputError("push needs update_endpoint (SPARQL Update) or graph_store (Graph Store Protocol)")
         if graph_iri is not None:
-            sparql_term(URIRef(graph_iri))  # refuses an IRI that cannot be written
-        triples = graph.graph(inferred=inferred)
-        chunks = list(_chunks(triples, chunk_triples, skolemise=True))
+            sparql_term(_iri(graph_iri))  # refuses an IRI that cannot be written
+        data = graph.ntriples(ASSERTED_GRAPH) + (graph.ntriples(INFERRED_GRAPH) if inferred else b"")
+        chunks = list(_chunks(triples_of(data), chunk_triples, skolemise=True))
         send = self._send_to_graph_store if self.graph_store is not None else self._send_update
         if replace and self.graph_store is None:
             target = f"GRAPH <{graph_iri}>" if graph_iri else "DEFAULT"
@@ -221,69 +222,14 @@ def _store_reason(body: bytes, content_type: str, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _non_empty(name: str, value: str) -> Literal:
+def _non_empty(name: str, value: str) -> ox.Literal:
     if not value.strip():
         raise ParameterError(f"{name} must not be empty")
-    return Literal(value)
+    return ox.Literal(value)
 
 
-def _linked_groups(graph: Iterable[tuple[Node, Node, Node]]) -> list[list[tuple[Node, Node, Node]]]:
-    """The triples in a stable order, grouped so that triples linked through blank nodes share a group."""
-    parent: dict[BNode, BNode] = {}
-
-    def root(node: BNode) -> BNode:
-        while parent.setdefault(node, node) != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
-    triples = sorted(graph, key=lambda triple: tuple(term.n3() for term in triple))
-    for subject, _predicate, value in triples:
-        if isinstance(subject, BNode) and isinstance(value, BNode):
-            parent[root(subject)] = root(value)
-    groups: dict[object, list[tuple[Node, Node, Node]]] = {}
-    for index, triple in enumerate(triples):
-        blank = next((term for term in (triple[0], triple[2]) if isinstance(term, BNode)), None)
-        groups.setdefault(index if blank is None else root(blank), []).append(triple)
-    return list(groups.values())
-
-
-def _skolemised(group: list[tuple[Node, Node, Node]]) -> list[tuple[Node, Node, Node]]:
-    """The group with each blank node replaced by a Skolem IRI (RDF 1.1 §3.5) named after the group's canonical
-    form: the same triples give the same IRIs on every push, so pushing again adds nothing, and stores that refuse
-    blank nodes in INSERT DATA (Virtuoso) take them."""
-    if not any(isinstance(term, BNode) for triple in group for term in triple):
-        return group
-    linked = new_graph()
-    for triple in group:
-        linked.add(triple)
-    canonical = sorted(to_canonical_graph(linked), key=lambda triple: tuple(term.n3() for term in triple))
-    # canonical labels are unique within the group only: the IRI also carries a digest of the whole group
-    group_digest = hashlib.sha256("\n".join(" ".join(t.n3() for t in triple) for triple in canonical).encode())
-
-    def skolem(term: Node) -> Node:
-        if not isinstance(term, BNode):
-            return term
-        digest = group_digest.copy()
-        digest.update(str(term).encode())
-        return URIRef(SKOLEM_NAMESPACE + digest.hexdigest()[:32])
-
-    return [(skolem(subject), predicate, skolem(value)) for subject, predicate, value in canonical]
-
-
-def _chunks(
-    graph: Iterable[tuple[Node, Node, Node]], size: int, *, skolemise: bool = False
-) -> Iterator[tuple[bytes, int]]:
-    """N-Triples documents of about `size` triples each; triples linked through blank nodes stay together
-    (or, with `skolemise`, have their blank nodes replaced by stable IRIs)."""
-    chunk = new_graph()
-    for group in _linked_groups(graph):
-        if skolemise:
-            group = _skolemised(group)
-        if len(chunk) and len(chunk) + len(group) > size:
-            yield chunk.serialize(format="nt", encoding="utf-8"), len(chunk)
-            chunk = new_graph()
-        for triple in group:
-            chunk.add(triple)
-    if len(chunk):
-        yield chunk.serialize(format="nt", encoding="utf-8"), len(chunk)
+def _iri(text: str) -> Term:
+    try:
+        return ox.NamedNode(text)
+    except ValueError:
+        raise ParameterError(f'{text!r} is not a valid IRI (it contains a space or one of <>"{{}}|^`\\)') from None

@@ -2,35 +2,92 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from xml.sax.saxutils import escape, quoteattr
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import XSD
-from rdflib.term import Node
+import pyoxigraph as ox
 
 from kg.errors import QueryError
+from kg.nodes import XSD_STRING, Term, to_native, to_rdflib
+from kg.term_text import cell, json_term, plain, quoteattr, tsv_term, xml_term
+
+if TYPE_CHECKING:
+    from rdflib import Graph
+    from rdflib.term import Node
 
 __all__ = ["RESULT_FORMATS", "QueryResult", "format_table", "read_results_json"]
 
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
 
 
-@dataclass(frozen=True)
 class QueryResult:
-    """The variables and rows of a SELECT, the answer of an ASK (`boolean`) or a CONSTRUCT's `graph`."""
+    """The variables and rows of a SELECT, the answer of an ASK (`boolean`) or a CONSTRUCT's `graph`.
 
-    variables: tuple[str, ...]
-    rows: tuple[tuple[Node | None, ...], ...]
-    boolean: bool | None = None
-    graph: Graph | None = None
+    Engines give pyoxigraph terms (rows, or `triples` for a graph); the rdflib terms of `rows`, `dicts()`,
+    `column()` and `graph` are made on first read, so rendering a result (`serialize`) never imports rdflib.
+    """
+
+    __slots__ = ("_graph", "_native", "_rows", "_triples", "boolean", "variables")
+
+    def __init__(
+        self,
+        variables: tuple[str, ...],
+        rows: Sequence[Sequence[Term | Node | None]] = (),
+        boolean: bool | None = None,
+        graph: Graph | None = None,
+        *,
+        triples: Sequence[ox.Triple] | None = None,
+    ) -> None:
+        self.variables = tuple(variables)
+        self.boolean = boolean
+        self._native: tuple[tuple[Term | None, ...], ...] | None = None
+        self._rows: tuple[tuple[Node | None, ...], ...] | None = None
+        given = tuple(tuple(row) for row in rows)
+        first = next((term for row in given for term in row if term is not None), None)
+        if first is None or isinstance(first, _NATIVE):
+            self._native = given  # type: ignore[assignment]
+        else:
+            self._rows = given  # type: ignore[assignment]
+        self._graph = graph
+        self._triples = None if triples is None else tuple(triples)
+
+    def __repr__(self) -> str:
+        return f"QueryResult(variables={self.variables!r}, rows={len(self)}, boolean={self.boolean!r})"
 
     def __len__(self) -> int:
-        return len(self.rows)
+        held = self._native if self._native is not None else self._rows
+        return len(held or ())
+
+    @property
+    def native_rows(self) -> tuple[tuple[Term | None, ...], ...]:
+        """The rows as pyoxigraph terms."""
+        if self._native is None:
+            self._native = tuple(tuple(None if t is None else to_native(t) for t in row) for row in self._rows or ())
+        return self._native
+
+    @property
+    def rows(self) -> tuple[tuple[Node | None, ...], ...]:
+        """The rows as rdflib terms (made on first read)."""
+        if self._rows is None:
+            self._rows = tuple(tuple(None if t is None else to_rdflib(t) for t in row) for row in self._native or ())
+        return self._rows
+
+    @property
+    def graph(self) -> Graph | None:
+        """A CONSTRUCT's or DESCRIBE's triples as an rdflib graph (made on first read); None for SELECT and ASK."""
+        if self._graph is None and self._triples is not None:
+            from kg.store import new_graph
+
+            graph = new_graph()
+            for triple in self._triples:
+                graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
+            self._graph = graph
+        return self._graph
+
+    @property
+    def is_graph(self) -> bool:
+        """Whether this is a CONSTRUCT's or DESCRIBE's result (without building the graph)."""
+        return self._graph is not None or self._triples is not None
 
     def dicts(self) -> list[dict[str, Node]]:
         """Rows as {variable: term}, leaving out unbound variables."""
@@ -42,6 +99,12 @@ class QueryResult:
     def column(self, variable: str) -> list[Node | None]:
         index = self.variables.index(variable)
         return [row[index] for row in self.rows]
+
+    def _native_dicts(self) -> list[dict[str, Term]]:
+        return [
+            {name: term for name, term in zip(self.variables, row, strict=True) if term is not None}
+            for row in self.native_rows
+        ]
 
     def serialize(self, format: str, labels: Mapping[str, str] | None = None) -> str:
         """The result in `format`: one of RESULT_FORMATS."""
@@ -56,9 +119,11 @@ class QueryResult:
 
     def to_json(self) -> str:
         """SPARQL 1.1 Query Results JSON Format."""
+        import json
+
         if self.boolean is not None:
             return json.dumps({"head": {}, "boolean": self.boolean}, indent=2) + "\n"
-        bindings = [{name: _json_term(term) for name, term in row.items()} for row in self.dicts()]
+        bindings = [{name: json_term(term) for name, term in row.items()} for row in self._native_dicts()]
         document = {"head": {"vars": list(self.variables)}, "results": {"bindings": bindings}}
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
@@ -71,10 +136,10 @@ class QueryResult:
             out.append(f"  <boolean>{'true' if self.boolean else 'false'}</boolean>")
         else:
             out.append("  <results>")
-            for row in self.dicts():
+            for row in self._native_dicts():
                 out.append("    <result>")
                 for name, term in row.items():
-                    out.append(f"      <binding name={quoteattr(name)}>{_xml_term(term)}</binding>")
+                    out.append(f"      <binding name={quoteattr(name)}>{xml_term(term)}</binding>")
                 out.append("    </result>")
             out.append("  </results>")
         out.append("</sparql>")
@@ -82,6 +147,9 @@ class QueryResult:
 
     def to_csv(self) -> str:
         """SPARQL 1.1 CSV: plain values, no datatypes or language tags."""
+        import csv
+        import io
+
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         if self.boolean is not None:
@@ -89,25 +157,26 @@ class QueryResult:
             writer.writerow(["true" if self.boolean else "false"])
             return buffer.getvalue()
         writer.writerow(self.variables)
-        for row in self.rows:
-            writer.writerow(["" if term is None else _plain(term) for term in row])
+        for row in self.native_rows:
+            writer.writerow(["" if term is None else plain(term) for term in row])
         return buffer.getvalue()
 
     def to_tsv(self) -> str:
         """SPARQL 1.1 TSV: terms in Turtle/N-Triples syntax, tabs between them."""
         lines = ["\t".join(f"?{name}" for name in self.variables)]
-        for row in self.rows:
-            lines.append("\t".join("" if term is None else _tsv_term(term) for term in row))
+        for row in self.native_rows:
+            lines.append("\t".join("" if term is None else tsv_term(term) for term in row))
         return "\n".join(lines) + "\n"
 
-    def to_table(self, labels: Mapping[str, str] | None = None) -> str:
-        """A fixed-width table for terminals; IRIs shortened with `labels` (IRI → CURIE) where given."""
+    def to_table(self, labels: Mapping[str, str] | None = None, *, shorten: Callable[[str], str] | None = None) -> str:
+        """A fixed-width table for terminals; IRIs shortened with `labels` (IRI → CURIE) or `shorten` where given."""
         if self.boolean is not None:
             return "yes" if self.boolean else "no"
-        shorten = labels or {}
-        cells = [[_cell(term, shorten) for term in row] for row in self.rows]
+        given = labels or {}
+        short = shorten or (lambda iri: given.get(iri, iri))
+        cells = [[cell(term, short) for term in row] for row in self.native_rows]
         table = format_table(list(self.variables), cells, max_width=70, cut=True)
-        return table + f"\n({len(self.rows)} row{'s' if len(self.rows) != 1 else ''})"
+        return table + f"\n({len(self)} row{'s' if len(self) != 1 else ''})"
 
 
 def format_table(
@@ -128,56 +197,12 @@ def format_table(
     return "\n".join([line(headers), "  ".join("-" * w for w in widths)] + [line(row) for row in cells])
 
 
-def _cell(term: Node | None, shorten: Mapping[str, str]) -> str:
-    if term is None:
-        return ""
-    if isinstance(term, URIRef):
-        return shorten.get(str(term), str(term))
-    return str(term)
-
-
-def _plain(term: Node) -> str:
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    return str(term)
-
-
-def _tsv_term(term: Node) -> str:
-    text = term.n3()
-    return text.replace("\t", "\\t").replace("\n", "\\n")
-
-
-def _json_term(term: Node) -> dict[str, str]:
-    if isinstance(term, URIRef):
-        return {"type": "uri", "value": str(term)}
-    if isinstance(term, BNode):
-        return {"type": "bnode", "value": str(term)}
-    assert isinstance(term, Literal)
-    value: dict[str, str] = {"type": "literal", "value": str(term)}
-    if term.language:
-        value["xml:lang"] = term.language
-    elif term.datatype:
-        value["datatype"] = str(term.datatype)
-    return value
-
-
-def _xml_term(term: Node) -> str:
-    if isinstance(term, URIRef):
-        return f"<uri>{escape(str(term))}</uri>"
-    if isinstance(term, BNode):
-        return f"<bnode>{escape(str(term))}</bnode>"
-    assert isinstance(term, Literal)
-    if term.language:
-        return f"<literal xml:lang={quoteattr(term.language)}>{escape(str(term))}</literal>"
-    if term.datatype:
-        return f"<literal datatype={quoteattr(str(term.datatype))}>{escape(str(term))}</literal>"
-    return f"<literal>{escape(str(term))}</literal>"
-
-
 def read_results_json(body: bytes, origin: str, *, ask: bool = False) -> QueryResult:
     """A result read from the SPARQL 1.1 Query Results JSON Format, as a remote store sends it. Virtuoso's ways
     are read as the standard's, so the same query gives the same answer anywhere: booleans written 1 and 0 read as
     true and false, and the answer to an ASK (`ask`) sent as a one-cell table reads as the boolean it holds."""
+    import json
+
     try:
         document = json.loads(body)
         if "boolean" in document:
@@ -191,31 +216,39 @@ def read_results_json(body: bytes, origin: str, *, ask: bool = False) -> QueryRe
         raise QueryError(f"{origin}: the endpoint's answer is not SPARQL JSON results: {error}") from None
     if ask:
         cells = [cell for row in rows for cell in row]
-        if len(cells) != 1 or not isinstance(cells[0], Literal):
+        if len(cells) != 1 or not isinstance(cells[0], ox.Literal):
             raise QueryError(f"{origin}: the endpoint answered an ASK with {len(rows)} rows instead of a boolean")
-        return QueryResult(variables=(), rows=(), boolean=str(cells[0]) in ("1", "true"))
+        return QueryResult(variables=(), rows=(), boolean=cells[0].value in ("1", "true"))
     return QueryResult(variables=variables, rows=rows)
 
 
-_XSD_STRING = str(XSD.string)
-_XSD_BOOLEAN = str(XSD.boolean)
+_XSD_BOOLEAN = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
 _BOOLEAN_SPELLINGS = {"1": "true", "0": "false", "true": "true", "false": "false"}
+_NATIVE = (ox.NamedNode, ox.BlankNode, ox.Literal, ox.Triple)
 
 
-def _read_term(value: Mapping[str, str], origin: str) -> Node:
+def _read_term(value: Mapping[str, str], origin: str) -> Term:
     kind = value["type"]
     if kind == "uri":
-        return URIRef(value["value"])
+        return ox.NamedNode(value["value"])
     if kind == "bnode":
-        return BNode(value["value"])
+        return _blank_node(value["value"])
     if kind in ("literal", "typed-literal"):
         language = value.get("xml:lang")
         datatype = value.get("datatype")
         if language:
-            return Literal(value["value"], lang=language)
-        if datatype == _XSD_BOOLEAN:
-            return Literal(_BOOLEAN_SPELLINGS.get(value["value"].strip(), value["value"]), datatype=XSD.boolean)
-        if datatype and datatype != _XSD_STRING:
-            return Literal(value["value"], datatype=URIRef(datatype))
-        return Literal(value["value"])
+            return ox.Literal(value["value"], language=language)
+        if datatype == _XSD_BOOLEAN.value:
+            return ox.Literal(_BOOLEAN_SPELLINGS.get(value["value"].strip(), value["value"]), datatype=_XSD_BOOLEAN)
+        if datatype and datatype != XSD_STRING:
+            return ox.Literal(value["value"], datatype=ox.NamedNode(datatype))
+        return ox.Literal(value["value"])
     raise QueryError(f"{origin}: unknown term type {kind!r} in SPARQL JSON results")
+
+
+def _blank_node(label: str) -> ox.BlankNode:
+    """A blank node keeping the store's label where it is valid N-Triples (Virtuoso writes "nodeID://b1")."""
+    try:
+        return ox.BlankNode(label)
+    except ValueError:
+        return ox.BlankNode("x" + label.encode("utf-8").hex())

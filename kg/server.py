@@ -12,7 +12,6 @@ import time
 from collections.abc import AsyncIterator, Mapping
 
 import anyio.to_thread
-from rdflib.term import Node
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect, Request
@@ -22,6 +21,7 @@ from starlette.routing import Route
 from kg.errors import InputError, KGError, QueryBusyError, QueryTimeoutError, ResultLimitError
 from kg.graph import KnowledgeGraph
 from kg.limits import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, QUEUE_SECONDS, QueryWorkers
+from kg.nodes import Term
 from kg.pages import PAGE_ROUTES, AccessLog, runnable
 from kg.protocol import (
     FORMAT_PARAMETERS,
@@ -233,7 +233,7 @@ class _Endpoint:
         self,
         request: Request,
         sparql: str,
-        bindings: dict[str, Node],
+        bindings: dict[str, Term],
         origin: str,
         wanted: list[str],
         *,
@@ -268,7 +268,7 @@ class _Endpoint:
         return Response(chosen.write(result), media_type=chosen.media_type, headers={"Vary": "Accept"})
 
     async def _in_turn(
-        self, sparql: str, bindings: dict[str, Node], origin: str, written: str | None, trusted: bool
+        self, sparql: str, bindings: dict[str, Term], origin: str, written: str | None, trusted: bool
     ) -> QueryResult | bytes:
         """The query run in the pool once one of its workers is free. Requests wait for their turn here, on the
         event loop, rather than each in a thread blocked on the pool (with 50 clients and 2 workers, 48 threads

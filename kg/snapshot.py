@@ -3,38 +3,58 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import re
-import shutil
-import tempfile
+import sys
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from importlib.metadata import version
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.output import process_alive, remove_stale_temporaries
-
-__all__ = ["ASSERTED_GRAPH", "INFERRED_GRAPH", "Snapshot", "read_inputs", "remove_stale_scratch", "snapshot_key"]
+__all__ = [
+    "ASSERTED_GRAPH",
+    "INFERRED_GRAPH",
+    "UNION_GRAPH",
+    "Snapshot",
+    "cache_directory",
+    "read_inputs",
+    "remove_stale_scratch",
+    "snapshot_key",
+]
 
 #: Named graphs of the snapshot store: what was asserted and what the reasoner added, kept apart as everywhere else.
 ASSERTED_GRAPH = ox.NamedNode("https://w3id.org/neuropathy-kg/graph/asserted")
 INFERRED_GRAPH = ox.NamedNode("https://w3id.org/neuropathy-kg/graph/inferred")
+#: Both again, in the store on disk only: there one graph answers 1.7x faster than two queried together.
+UNION_GRAPH = ox.NamedNode("https://w3id.org/neuropathy-kg/graph/union")
 
 #: Bump when the layout of a snapshot changes, so old snapshots are never read as new ones.
-_FORMAT = "3"  # 2: stale scratch folders cleaned; 3: the inferred graph holds derivations
+_FORMAT = "4"  # 2: stale scratch folders cleaned; 3: the inferred graph holds derivations; 4: the union graph
 #: The exact N-Triples of each graph, beside the store: Oxigraph normalises some literals on load (for example
 #: xsd:nonNegativeInteger becomes xsd:integer, oxigraph/oxigraph#526), so the store answers queries while these
 #: files give back the graph exactly as it was asserted, for validation and export.
 _GRAPH_FILES = {ASSERTED_GRAPH: "asserted.nt", INFERRED_GRAPH: "inferred.nt"}
+#: Measured on the 1M-triple generated graph (docs/performance.md): bytes of N-Triples an in-memory store reads
+#: per CPU second, and the memory it then holds per byte of N-Triples.
+LOAD_BYTES_PER_CPU_SECOND = 30_000_000
+MEMORY_PER_BYTE = 3.5
 #: A snapshot being built: ".snapshot-KEY12-PID-RANDOM" (earlier versions wrote no PID).
 _SCRATCH = re.compile(r"\.snapshot-[0-9a-f]{12}-(?:(?P<pid>\d+)-)?[A-Za-z0-9_]+")
 #: Written last, inside the folder, so a folder without it (a crash mid-write) is never opened.
 _COMPLETE = "complete"
+
+
+def cache_directory() -> Path:
+    """$KG_CACHE_DIR, else $XDG_CACHE_HOME/neuropathy-kg, else ~/.cache/neuropathy-kg (as kg.reason's cache)."""
+    explicit = os.environ.get("KG_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "neuropathy-kg"
 
 
 def snapshot_key(inputs: Iterable[tuple[str, bytes]]) -> str:
@@ -49,10 +69,30 @@ def snapshot_key(inputs: Iterable[tuple[str, bytes]]) -> str:
 
 
 def _version(distribution: str) -> str:
+    """The installed version, read from the name of its .dist-info folder: importlib.metadata costs a tenth of
+    a second to import, a third of what a warm `kg query` may take."""
+    wanted = re.sub(r"[-_.]+", "_", distribution).lower()
+    site = str(Path(ox.__file__).parent.parent)  # where pip put pyoxigraph, and so most likely the others
+    for entry in [site, *sys.path]:
+        for name in _listing(entry):
+            if name.endswith(".dist-info"):
+                project, _, rest = name[: -len(".dist-info")].partition("-")
+                if re.sub(r"[-_.]+", "_", project).lower() == wanted:
+                    return rest
+    from importlib.metadata import version
+
     try:
         return version(distribution)
     except Exception:  # an uninstalled checkout still gets a stable key
         return "unknown"
+
+
+@functools.cache
+def _listing(folder: str) -> tuple[str, ...]:
+    try:
+        return tuple(os.listdir(folder or "."))
+    except OSError:
+        return ()
 
 
 def read_inputs(files: Iterable[Traversable | Path]) -> list[tuple[str, bytes]]:
@@ -64,16 +104,57 @@ def read_inputs(files: Iterable[Traversable | Path]) -> list[tuple[str, bytes]]:
     return inputs
 
 
-@dataclass(frozen=True)
 class Snapshot:
-    """A finished snapshot: its folder and the read-only store over it."""
+    """A finished snapshot: its folder, the read-only store over it, and the store queries read (`query_store`).
 
-    path: Path
-    store: ox.Store
+    Queries read the store on disk until the CPU time they spent there would have paid for reading the graph into
+    memory, then (if it fits) the in-memory copy: on disk one query costs 5-20x more than in memory, and reading the
+    graph in costs as much as a few disk queries, so this costs never more than twice the better of the two for
+    any number of queries (the figures: docs/performance.md, "Snapshot layout").
+    """
+
+    __slots__ = ("_memory", "_spent", "path", "store")
+
+    def __init__(self, path: Path, store: ox.Store) -> None:
+        self.path = path
+        self.store = store
+        self._memory: ox.Store | None = None
+        self._spent = 0.0
 
     def ntriples(self, graph: ox.NamedNode) -> bytes:
         """The exact N-Triples of ASSERTED_GRAPH or INFERRED_GRAPH, as they were written."""
         return (self.path / _GRAPH_FILES[graph]).read_bytes()
+
+    def query_store(self) -> ox.Store:
+        """The store to query: the one on disk, or the in-memory copy once it has been read (see the class)."""
+        return self._memory if self._memory is not None else self.store
+
+    def default_graph(self, inferred: bool) -> list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph]:
+        """The graphs of `query_store` a query sees as its default graph: asserted, or asserted and inferred."""
+        if not inferred:
+            return [ASSERTED_GRAPH]
+        return [ASSERTED_GRAPH, INFERRED_GRAPH] if self._memory is not None else [UNION_GRAPH]
+
+    def spent(self, seconds: float) -> None:
+        """Count CPU seconds spent querying the store on disk; read the graph into memory once they would have
+        paid for it and it fits (half the memory available, and half this process's data limit)."""
+        if self._memory is not None:
+            return
+        self._spent += seconds
+        size = sum(self._size(name) for name in _GRAPH_FILES.values())
+        if self._spent < size / LOAD_BYTES_PER_CPU_SECOND or size * MEMORY_PER_BYTE > _memory_budget():
+            return
+        memory = ox.Store()
+        for graph, name in _GRAPH_FILES.items():
+            if self._size(name):
+                memory.bulk_load(path=str(self.path / name), format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+        self._memory = memory
+
+    def _size(self, name: str) -> int:
+        try:
+            return (self.path / name).stat().st_size
+        except OSError:
+            return 0
 
     @classmethod
     def open(cls, directory: Path, key: str) -> Snapshot | None:
@@ -90,6 +171,9 @@ class Snapshot:
     def build(cls, directory: Path, key: str, asserted: bytes, inferred: bytes) -> Snapshot:
         """Store the two graphs (N-Triples), then move the folder into place in one rename; a concurrent
         builder of the same key may win, and then its snapshot is used."""
+        import shutil
+        import tempfile
+
         directory.mkdir(parents=True, exist_ok=True)
         remove_stale_scratch(directory)
         final = directory / f"snapshot-{key}"
@@ -100,6 +184,7 @@ class Snapshot:
                 (scratch / _GRAPH_FILES[graph]).write_bytes(data)
                 if data:
                     store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+                    store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=UNION_GRAPH)
             store.flush()
             del store  # closes the database before the folder moves
             (scratch / _COMPLETE).write_text(key, encoding="utf-8")
@@ -119,6 +204,10 @@ class Snapshot:
 def remove_stale_scratch(directory: Path) -> list[Path]:
     """Half-built snapshots and half-written cache files in `directory` left by killed runs: those whose process
     is gone (or, named without one by earlier versions, untouched for ten minutes). Returns what was removed."""
+    import shutil
+
+    from kg.output import process_alive, remove_stale_temporaries  # only a build cleans up (ctypes, fcntl)
+
     removed = remove_stale_temporaries(directory)
     for entry in sorted(directory.glob(".snapshot-*")):
         match = _SCRATCH.fullmatch(entry.name)
@@ -144,3 +233,18 @@ def _fsync_folder(path: Path) -> None:
         if entry.is_file():
             with open(entry, "rb") as handle:
                 os.fsync(handle.fileno())
+
+
+def _memory_budget() -> float:
+    """Half the memory available (MemAvailable), and half this process's data-segment limit if it has one."""
+    import resource
+
+    budget = float("inf")
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/meminfo").read_text(encoding="ascii").splitlines():
+            if line.startswith("MemAvailable:"):
+                budget = int(line.split()[1]) * 1024 / 2
+    soft, _hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if soft != resource.RLIM_INFINITY:
+        budget = min(budget, soft / 2)
+    return budget

@@ -4,38 +4,58 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from rdflib import Literal, URIRef
-from rdflib.namespace import XSD
-from rdflib.term import Node
+import pyoxigraph as ox
 
 from kg.errors import ParameterError, QueryError
-from kg.terms import PREFIXES
+from kg.nodes import XSD_STRING, Term
+from kg.prefixes import PREFIXES
+
+if TYPE_CHECKING:
+    from rdflib.term import Node
 
 __all__ = ["bind_values", "sparql_term", "with_prefixes"]
 
-_XSD_STRING = str(XSD.string)
 _LANGUAGE_TAG = re.compile(r"^[a-zA-Z]+(-[a-zA-Z0-9]+)*$")
 _IRI_FORBIDDEN = re.compile(r'[<>"{}|^`\\\x00-\x20]')
 _LITERAL_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 
 
-def sparql_term(term: Node) -> str:
+def sparql_term(term: Term | Node) -> str:
     """An IRI or literal written as SPARQL syntax, every character that could end it escaped or refused."""
-    if isinstance(term, URIRef):
-        if _IRI_FORBIDDEN.search(str(term)):
-            raise ParameterError(f'{str(term)!r} is not a valid IRI (it contains a space or one of <>"{{}}|^`\\)')
-        return f"<{term}>"
-    if isinstance(term, Literal):
-        text = "".join(_LITERAL_ESCAPES.get(character, character) for character in str(term))
-        if term.language:
-            if not _LANGUAGE_TAG.match(term.language):
-                raise ParameterError(f"{term.language!r} is not a language tag")
-            return f'"{text}"@{term.language}'
-        if term.datatype is not None and str(term.datatype) != _XSD_STRING:
-            return f'"{text}"^^{sparql_term(URIRef(term.datatype))}'
+    kind, value, language, datatype = _parts(term)
+    if kind == "iri":
+        if _IRI_FORBIDDEN.search(value):
+            raise ParameterError(f'{value!r} is not a valid IRI (it contains a space or one of <>"{{}}|^`\\)')
+        return f"<{value}>"
+    if kind == "literal":
+        text = "".join(_LITERAL_ESCAPES.get(character, character) for character in value)
+        if language:
+            if not _LANGUAGE_TAG.match(language):
+                raise ParameterError(f"{language!r} is not a language tag")
+            return f'"{text}"@{language}'
+        if datatype is not None and datatype != XSD_STRING:
+            return f'"{text}"^^{sparql_term(ox.NamedNode(datatype))}'
         return f'"{text}"'
     raise ParameterError(f"cannot send {term!r} to a remote store: only IRIs and literals can be bound")
+
+
+def _parts(term: Any) -> tuple[str, str, str | None, str | None]:
+    """(kind, lexical value, language, datatype IRI) of a pyoxigraph or rdflib term."""
+    if isinstance(term, ox.NamedNode):
+        return "iri", term.value, None, None
+    if isinstance(term, ox.Literal):
+        return "literal", term.value, term.language, term.datatype.value
+    if isinstance(term, (ox.BlankNode, ox.Triple)):
+        return "other", "", None, None
+    from rdflib import Literal, URIRef  # a caller holding rdflib terms has rdflib loaded already
+
+    if isinstance(term, URIRef):
+        return "iri", str(term), None, None
+    if isinstance(term, Literal):
+        return "literal", str(term), term.language, None if term.datatype is None else str(term.datatype)
+    return "other", "", None, None
 
 
 # Tokens that may hide a '{' or the word WHERE: comments, strings, IRIs, variables and prefixed names.
@@ -59,7 +79,7 @@ _SCANNER = re.compile(
 )
 
 
-def bind_values(sparql: str, bindings: Mapping[str, Node]) -> str:
+def bind_values(sparql: str, bindings: Mapping[str, Term | Node]) -> str:
     """The query with `VALUES (?a ?b) { (term term) }` opening its WHERE group: values bound as RDF terms
     for a server that has no other way to take them (SPARQL 1.1 Protocol has no parameters)."""
     if not bindings:

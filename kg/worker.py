@@ -12,16 +12,15 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, cast
 
 import pyoxigraph as ox
-from rdflib.term import Node
 
-from kg.engine import OxigraphEngine, _to_oxigraph, _to_rdflib, check_untrusted, run_with_rdflib
+from kg.engine import OxigraphEngine, check_untrusted, run_with_rdflib
 from kg.errors import KGError, QueryError, ResultLimitError
+from kg.nodes import Term, to_native
+from kg.prefixes import PREFIXES
 from kg.results import QueryResult
 from kg.rowcount import NATIVE_FORMATS, RowCountingWriter, RowLimitReachedError
 from kg.sandbox import BIG_STACK_BYTES, confine_network
 from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH
-from kg.store import new_graph
-from kg.terms import PREFIXES
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -44,7 +43,7 @@ class Request:
     format of kg.rowcount: a SELECT or ASK answer comes back written in it by Oxigraph (bytes), not as rows."""
 
     sparql: str
-    bindings: Mapping[str, Node]
+    bindings: Mapping[str, Term]
     origin: str
     max_rows: int | None
     trusted: bool = False
@@ -102,7 +101,7 @@ def _loop(connection: Connection, engine: str, isolated: bool) -> None:
                 if isinstance(result, bytes)
                 else (
                     result.variables,
-                    result.rows,
+                    result.native_rows,  # pyoxigraph terms: the parent needs no rdflib to read them
                     result.boolean,
                     None if result.graph is None else list(result.graph),
                 )
@@ -117,6 +116,8 @@ def _loop(connection: Connection, engine: str, isolated: bool) -> None:
 
 class _Runner:
     def __init__(self, source: GraphSource, engine: str) -> None:
+        from kg.store import new_graph  # rdflib, for the rdflib engine only
+
         self._engine = engine
         self._oxigraph: OxigraphEngine | None = None
         self._graph = new_graph()
@@ -145,13 +146,13 @@ class _Runner:
         return run_with_rdflib(self._graph, sparql, bindings, origin, max_rows=max_rows)
 
     def _written(
-        self, sparql: str, bindings: Mapping[str, Node], origin: str, max_rows: int | None, name: str
+        self, sparql: str, bindings: Mapping[str, Term], origin: str, max_rows: int | None, name: str
     ) -> QueryResult | bytes:
         """A SELECT or ASK answer as Oxigraph writes it (no Python term per value), counted against `max_rows`;
         a graph (CONSTRUCT, DESCRIBE) as a QueryResult, which the caller writes."""
         assert self._store is not None
         substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
-            ox.Variable(variable): _to_oxigraph(term) for variable, term in bindings.items()
+            ox.Variable(variable): to_native(term) for variable, term in bindings.items()
         }
         writer = RowCountingWriter(name, max_rows)
         try:
@@ -159,12 +160,12 @@ class _Runner:
                 sparql, prefixes=PREFIXES, substitutions=substitutions, default_graph=self._default_graph
             )
             if isinstance(answer, ox.QueryTriples):
-                graph = new_graph()
+                triples = []
                 for count, triple in enumerate(answer, start=1):
                     if max_rows is not None and count > max_rows:
                         raise RowLimitReachedError
-                    graph.add((_to_rdflib(triple.subject), _to_rdflib(triple.predicate), _to_rdflib(triple.object)))
-                return QueryResult(variables=(), rows=(), graph=graph)
+                    triples.append(triple)
+                return QueryResult(variables=(), triples=triples)
             answer.serialize(cast("IO[bytes]", writer), writer.format)  # a file as far as Oxigraph can tell
         except RowLimitReachedError:
             raise ResultLimitError(
@@ -209,6 +210,8 @@ def reply_of(reply: object) -> QueryResult | bytes:
     variables, rows, boolean, triples = reply
     graph = None
     if triples is not None:
+        from kg.store import new_graph  # rdflib: graphs (CONSTRUCT, DESCRIBE) only
+
         graph = new_graph()
         for triple in triples:
             graph.add(triple)

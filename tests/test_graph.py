@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
-from rdflib import Literal
-from rdflib.compare import isomorphic
-from rdflib.namespace import RDFS, SKOS
+import subprocess
+import sys
 
-import kg.graph
+import pytest
+from rdflib import Graph, Literal
+from rdflib.compare import isomorphic
+from rdflib.namespace import RDFS, SKOS, XSD
+
+import kg.assemble
 from kg import KnowledgeGraph, ParameterError
+from kg.resolve import look_up_label
 from kg.terms import ENTITY
 
 
@@ -24,7 +28,7 @@ def opened(shipped: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch) -> Knowledg
     def no_parsing(*args: object, **kwargs: object) -> None:
         raise AssertionError("a snapshot hit must not parse any file")
 
-    monkeypatch.setattr(kg.graph, "parse_into", no_parsing)
+    monkeypatch.setattr(kg.assemble, "ntriples_of", no_parsing)
     return KnowledgeGraph.open()
 
 
@@ -64,11 +68,50 @@ def test_label_lookup_in_the_snapshot_agrees_with_the_label_index(
         try:
             expected = shipped.resolve(label)
         except ParameterError:
-            assert opened._look_up_label(label) is None, label
+            assert look_up_label(opened._engine(inferred=False), label) is None, label
             continue
-        found = opened._look_up_label(label)
+        found = look_up_label(opened._engine(inferred=False), label)
         if found is not None:
             answered += 1
-            assert found == expected, label
+            assert found.value == str(expected), label
         assert opened.resolve(label.upper()) == expected, label
     assert answered > 0.9 * len(labels)
+
+
+def test_querying_a_snapshot_imports_neither_rdflib_nor_owlrl() -> None:
+    """The `kg query` path below the CLI: open the snapshot, resolve a label, run a stored query, render every
+    result format. rdflib and owlrl (most of a second to import) are for the reference engines and views only."""
+    KnowledgeGraph.open()  # the snapshot exists before the subprocess opens it
+    script = """
+import sys
+from kg.graph import KnowledgeGraph
+graph = KnowledgeGraph.open()
+result = graph.query("symptoms", condition="peripheral neuropathy")
+assert len(result) > 0
+for name in ("table", "csv", "tsv", "json", "xml"):
+    assert result.serialize(name)
+print(sorted({name.split(".")[0] for name in sys.modules if name.split(".")[0] in ("rdflib", "owlrl")}))
+"""
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "[]", ran.stderr
+
+
+def test_a_graph_given_to_the_constructor_is_the_graph_changes_included() -> None:
+    given = Graph()
+    given.add((ENTITY.fish, RDFS.label, Literal("fish")))
+    graph = KnowledgeGraph(given)
+    ask = 'ASK { entity:fish rdfs:comment "added later" }'
+    assert graph.query(ask, inferred=False).boolean is False
+    given.add((ENTITY.fish, RDFS.comment, Literal("added later")))
+    assert graph.query(ask, inferred=False).boolean is True
+
+
+def test_the_graph_keeps_its_exact_ntriples_while_the_store_normalises() -> None:
+    """Oxigraph's store keeps a literal's value (as xsd:integer); the N-Triples and the views keep its datatype."""
+    exact = b'<https://example.org/a> <https://example.org/p> "5"^^<%s> .\n' % str(XSD.nonNegativeInteger).encode()
+    graph = KnowledgeGraph(exact)
+    assert graph.ntriples() == exact
+    [[value]] = graph.query("SELECT ?o WHERE { ?s ?p ?o }", inferred=False).rows
+    assert value == Literal(5)
+    [stated] = graph.asserted.objects()
+    assert stated == Literal(5, datatype=XSD.nonNegativeInteger)

@@ -172,7 +172,7 @@ def test_a_worker_killed_by_a_signal_is_a_query_error_naming_it_and_is_replaced(
 
     threading.Thread(target=kill_until_stopped, daemon=True).start()
     try:
-        with pytest.raises(QueryError, match="stopped (unexpectedly|while loading the graph)") as caught:
+        with pytest.raises(QueryError, match=r"stopped (unexpectedly|while loading the graph)") as caught:
             shipped.query(COUNTED, timeout=30)
     finally:
         stop.set()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH, Snapshot, read_inputs, snapshot_key
+from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH, UNION_GRAPH, Snapshot, read_inputs, snapshot_key
 
 ASSERTED = (
     b'<https://example.org/a> <https://example.org/p> "5"^^<http://www.w3.org/2001/XMLSchema#nonNegativeInteger> .\n'
@@ -35,8 +35,8 @@ def test_built_snapshot_opens_read_only_with_graphs_apart(tmp_path: Path) -> Non
     assert reopened is not None
     assert reopened.path == built.path
     graphs = {quad.graph_name for quad in reopened.store}
-    assert graphs == {ASSERTED_GRAPH, INFERRED_GRAPH}
-    assert len(reopened.store) == 2
+    assert graphs == {ASSERTED_GRAPH, INFERRED_GRAPH, UNION_GRAPH}, "on disk, queries over both read one graph"
+    assert len(reopened.store) == 4
     assert reopened.ntriples(ASSERTED_GRAPH) == ASSERTED, "the exact triples, datatypes included"
     assert reopened.ntriples(INFERRED_GRAPH) == INFERRED
     with pytest.raises(RuntimeError, match="read-write"):
@@ -58,7 +58,7 @@ def test_damaged_snapshot_is_rebuilt(tmp_path: Path) -> None:
     (tmp_path / "snapshot-k3" / "complete").write_text("another key", encoding="utf-8")
     assert Snapshot.open(tmp_path, "k3") is None
     rebuilt = Snapshot.build(tmp_path, "k3", ASSERTED, INFERRED)
-    assert len(rebuilt.store) == 2
+    assert len(rebuilt.store) == 4
 
 
 def test_a_failing_write_leaves_nothing_behind(tmp_path: Path) -> None:
@@ -66,3 +66,19 @@ def test_a_failing_write_leaves_nothing_behind(tmp_path: Path) -> None:
         Snapshot.build(tmp_path, "k4", ASSERTED, b"this is not N-Triples\n")
     assert Snapshot.open(tmp_path, "k4") is None
     assert list(tmp_path.iterdir()) == []
+
+
+def test_queries_move_into_memory_once_disk_time_would_have_paid_for_it(tmp_path: Path) -> None:
+    snapshot = Snapshot.build(tmp_path, "k5", ASSERTED, INFERRED)
+    assert snapshot.query_store() is snapshot.store, "a first query reads the store on disk"
+    assert snapshot.default_graph(inferred=True) == [UNION_GRAPH]
+    snapshot.spent(0.0)
+    assert snapshot.query_store() is snapshot.store
+    snapshot.spent(60.0)  # far more than reading two triples into memory costs
+    in_memory = snapshot.query_store()
+    assert in_memory is not snapshot.store
+    assert snapshot.default_graph(inferred=True) == [ASSERTED_GRAPH, INFERRED_GRAPH], "in memory, no union copy"
+    assert {(quad.graph_name, str(quad.object)) for quad in in_memory} == {
+        (ASSERTED_GRAPH, '"5"^^<http://www.w3.org/2001/XMLSchema#integer>'),
+        (INFERRED_GRAPH, "<https://example.org/a>"),
+    }
