@@ -92,19 +92,25 @@ def _run(store: Store, check: Check, focus_sets: dict[str, set[Term]]) -> Iterat
             continue
         value = row["value"] if "value" in names else None
         path = row["path"] if "path" in names else None
-        message = check.message or _DEFAULT_MESSAGES.get(check.component, f"Fails sh:{check.component}")
-        if check.focus is not None:  # a SPARQL constraint: {?var} in its message names the row's bindings
-            message = _substituted(message, row, names)
-            value = focus if value is None else value
-        yield ValidationResult(
-            check.severity,
-            _short(focus),
-            _short(path) if isinstance(path, NamedNode) else check.path,
-            None if value is None else _short(value),
-            message,
-            _short(check.shape),
-            f"sh:{check.component}",
-        )
+        components = [c for c, flag in check.flags if _true(row[flag])] if check.flags else [check.component]
+        for component in components:
+            message = check.message or _DEFAULT_MESSAGES.get(component, f"Fails sh:{component}")
+            if check.focus is not None:  # a SPARQL constraint: {?var} in its message names the row's bindings
+                message = _substituted(message, row, names)
+                value = focus if value is None else value
+            yield ValidationResult(
+                check.severity,
+                _short(focus),
+                _short(path) if isinstance(path, NamedNode) else check.path,
+                None if value is None else _short(value),
+                message,
+                _short(check.shape),
+                f"sh:{component}",
+            )
+
+
+def _true(term: object) -> bool:
+    return isinstance(term, Literal) and term.value in ("true", "1")
 
 
 def _focus_nodes(store: Store, focus: str, cache: dict[str, set[Term]]) -> set[Term]:

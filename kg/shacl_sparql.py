@@ -51,10 +51,13 @@ _JOIN = {"or": "||", "and": "&&"}
 
 @dataclass(frozen=True)
 class Check:
-    """One constraint of one shape as a query whose rows (?this, and ?value where there is one) are violations.
+    """Constraints of one shape as one query whose rows (?this, and ?value where there is one) are violations.
 
-    `focus` is set for SHACL-SPARQL constraints, which run once over the whole graph rather than once per focus
-    node: the rows then count only where ?this is among the focus nodes that `focus` selects."""
+    A query tests several constraints of the shape at once where it can (one pass over the values): `flags` then
+    names, for each constraint component, the variable that is true in a row that violates it; without flags
+    every row violates `component`. `focus` is set for SHACL-SPARQL constraints, which run once over the whole
+    graph rather than once per focus node: the rows then count only where ?this is among the focus nodes that
+    `focus` selects."""
 
     shape: Node
     component: str
@@ -63,6 +66,7 @@ class Check:
     message: str | None
     severity: str
     focus: str | None = None
+    flags: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,12 +114,11 @@ def _compile_shape(graph: ShapesGraph, shape: Node, focus: str, path: Term | Non
     message = text(graph.one(shape, f"{SH}message"))
     severity = _severity(graph, shape)
 
-    def add(name: str, query: str, own_focus: str | None = None, own_message: str | None = None) -> None:
-        component = f"{name[0].upper()}{name[1:]}ConstraintComponent"
-        out.checks.append(Check(shape, component, shown, query, own_message or message, severity, own_focus))
+    tests: list[tuple[str, str]] = []  # (constraint, SPARQL expression true where a value violates it)
+    counts: dict[str, dict[str, Term]] = {"": {}, "qualified": {}}
 
-    def per_value(name: str, pattern: str) -> None:
-        add(name, f"SELECT DISTINCT ?this ?value WHERE {{ {focus} {values} {pattern} }}")
+    def add(name: str, query: str, own_focus: str | None = None, own_message: str | None = None) -> None:
+        out.checks.append(Check(shape, _component(name), shown, query, own_message or message, severity, own_focus))
 
     for predicate, objects in graph.edges[shape].items():
         if not predicate.startswith(SH):
@@ -128,13 +131,12 @@ def _compile_shape(graph: ShapesGraph, shape: Node, focus: str, path: Term | Non
                 query, own_message = _sparql(graph, value)
                 add("SPARQL", query, f"SELECT DISTINCT ?this WHERE {{ {focus} }}", own_message)
             elif name in ("minCount", "maxCount", "qualifiedMinCount", "qualifiedMaxCount"):
-                if sparql_path is None:
-                    raise unsupported(shape, f"sh:{name} on a node shape")
-                add(name, _count(graph, shape, name, value, focus, sparql_path))
+                counts["qualified" if name.startswith("qualified") else ""][name] = value
             elif name in _PAIRS:
                 if sparql_path is None:
                     raise unsupported(shape, f"sh:{name} on a node shape")
-                per_value(name, f"?this {term(value)} ?other . FILTER(!COALESCE(?value {_PAIRS[name]} ?other, false))")
+                pair = f"?this {term(value)} ?other . FILTER(!COALESCE(?value {_PAIRS[name]} ?other, false))"
+                add(name, f"SELECT DISTINCT ?this ?value WHERE {{ {focus} {values} {pair} }}")
             elif name == "hasValue":
                 absent = f"FILTER NOT EXISTS {{ {values.replace('?value', term(value))} }}"
                 add(name, f"SELECT DISTINCT ?this WHERE {{ {focus} {absent} }}")
@@ -145,7 +147,20 @@ def _compile_shape(graph: ShapesGraph, shape: Node, focus: str, path: Term | Non
                 selected = f"SELECT DISTINCT ?this WHERE {{ {focus} }}"
                 out.datatypes.append(DatatypeCheck(shape, shown, predicates, text(value), selected, message, severity))
             else:
-                per_value(name, f"FILTER(!COALESCE({_condition(graph, shape, name, value, '?value')}, false))")
+                tests.append((name, f"!COALESCE({_condition(graph, shape, name, value, '?value')}, false)"))
+    if tests:
+        flags = tuple((_component(name), f"f{number}") for number, (name, _test) in enumerate(tests))
+        binds = " ".join(f"BIND({test} AS ?f{number})" for number, (_name, test) in enumerate(tests))
+        chosen = " || ".join(f"?{flag}" for _component_name, flag in flags)
+        variables = " ".join(f"?{flag}" for _component_name, flag in flags)
+        query = f"SELECT DISTINCT ?this ?value {variables} WHERE {{ {focus} {values} {binds} FILTER({chosen}) }}"
+        out.checks.append(Check(shape, flags[0][0], shown, query, message, severity, None, flags))
+    for bounds in counts.values():
+        if bounds:
+            if sparql_path is None:
+                raise unsupported(shape, f"sh:{next(iter(bounds))} on a node shape")
+            query, flags = _count(graph, shape, bounds, focus, sparql_path)
+            out.checks.append(Check(shape, flags[0][0], shown, query, message, severity, None, flags))
 
 
 def _condition(graph: ShapesGraph, shape: Term, name: str, value: Term, v: str) -> str:
@@ -199,19 +214,30 @@ def _conforms(graph: ShapesGraph, shape: Term, v: str) -> str:
     return f"({' && '.join(tests) or 'true'})"
 
 
-def _count(graph: ShapesGraph, shape: Node, name: str, value: Term, focus: str, path: str) -> str:
-    bound = text(value)
+def _count(
+    graph: ShapesGraph, shape: Node, bounds: dict[str, Term], focus: str, path: str
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """One query for a shape's (qualified) minimum and maximum counts: the values are counted once."""
     found = f"?this {path} ?value ."
-    if name.startswith("qualified"):
+    if any(name.startswith("qualified") for name in bounds):
         inner = graph.one(shape, f"{SH}qualifiedValueShape")
         if inner is None:
-            raise unsupported(shape, f"sh:{name} without sh:qualifiedValueShape")
+            raise unsupported(shape, "sh:qualifiedMinCount or MaxCount without sh:qualifiedValueShape")
         found += f" FILTER(COALESCE({_conforms(graph, inner, '?value')}, false))"
-    if name in ("minCount", "qualifiedMinCount"):
-        found, test = f"OPTIONAL {{ {found} }}", f"< {bound}"
-    else:
-        test = f"> {bound}"
-    return f"SELECT ?this WHERE {{ {focus} {found} }} GROUP BY ?this HAVING(COUNT(DISTINCT ?value) {test})"
+    if any(name.endswith("inCount") for name in bounds):
+        found = f"OPTIONAL {{ {found} }}"
+    tests = [
+        (name, f"COUNT(DISTINCT ?value) {'<' if name.endswith('inCount') else '>'} {text(bound)}")
+        for name, bound in sorted(bounds.items())
+    ]
+    selected = " ".join(f"({test} AS ?f{number})" for number, (_name, test) in enumerate(tests))
+    having = " || ".join(test for _name, test in tests)
+    query = f"SELECT ?this {selected} WHERE {{ {focus} {found} }} GROUP BY ?this HAVING({having})"
+    return query, tuple((_component(name), f"f{number}") for number, (name, _test) in enumerate(tests))
+
+
+def _component(name: str) -> str:
+    return f"{name[0].upper()}{name[1:]}ConstraintComponent"
 
 
 def _focus(graph: ShapesGraph, shape: Node) -> str:
