@@ -166,8 +166,8 @@ class KnowledgeGraph(Queryable):
     def validate(self, *, method: str = "auto") -> ValidationReport:
         """SHACL validation of the asserted triples against the packaged shapes.
 
-        `method`: "pyshacl" (the reference), "fast" (pyrudof, kg.fast_validate) or "auto" (fast for large graphs).
-        """
+        `method`: "pyshacl" (the reference), "fast" or "auto" (the shapes as SPARQL on Oxigraph, kg.fast_validate),
+        or "pyrudof" (to compare against)."""
         shapes = new_graph()
         for entry in shapes_files():
             if entry.name != DERIVATION_SHAPES:
