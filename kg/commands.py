@@ -89,7 +89,7 @@ COMMANDS: tuple[Command, ...] = (
                 "--validator",
                 choices=constant("validate.VALIDATORS"),
                 default="auto",
-                help="pyshacl (the reference), fast (pyrudof) or auto: fast above {validate.FAST_THRESHOLD:,} triples",
+                help="auto/fast (the shapes as SPARQL on Oxigraph), pyshacl (the reference) or pyrudof (to compare)",
             ),
         ),
     ),

@@ -14,6 +14,7 @@ import pyoxigraph as ox
 from kg.assemble import asserted_ntriples, expand
 from kg.engine import ENGINES
 from kg.errors import InputError
+from kg.hub import Hub
 from kg.packaged import data_files, mapping_file, ontology_files, shapes_files
 from kg.querying import Queryable
 from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH, Snapshot, cache_directory, read_inputs, snapshot_key
@@ -112,28 +113,17 @@ class KnowledgeGraph(Queryable):
             return
         from kg import integrity
         from kg import reason as reasoning
-        from kg.views import as_ntriples, view_of
 
         asserted = self.ntriples(ASSERTED_GRAPH)
-        native = getattr(reasoning, "infer_ntriples", None)
-        cached = getattr(reasoning, "infer_cached_ntriples", None)
-        view: Graph | None = None
-        if native is not None and cached is not None:  # the reason stage's N-Triples reasoner, once merged
-            inferred: bytes = cached(asserted, cache_dir, method) if cache else native(asserted, method)
-        else:  # ADAPTER over today's rdflib reasoner, until kg.reason.infer_ntriples is merged
-            if cache:
-                view = reasoning.infer_cached(self.asserted, cache_dir, method)
-            else:
-                view = reasoning.infer(self.asserted, method)
-            inferred = as_ntriples(view)
+        inferred = (
+            reasoning.infer_cached_ntriples(asserted, cache_dir, method)
+            if cache
+            else reasoning.infer_ntriples(asserted, method)
+        )
         # From a contradiction anything follows: say so rather than answer (snapshots are never built then).
-        check = getattr(integrity, "check_ntriples", None)
-        if check is not None:
-            findings = check(asserted, inferred, self.user_files)
-        else:
-            findings = integrity.check_graph(self.asserted, view or view_of(inferred), self.user_files)
+        findings = integrity.check_ntriples(asserted, inferred, self.user_files)
         integrity.refuse_inconsistency(findings)
-        self._set(INFERRED_GRAPH, inferred, view)
+        self._set(INFERRED_GRAPH, inferred, None)
 
     @property
     def inferred(self) -> Graph:
@@ -152,18 +142,14 @@ class KnowledgeGraph(Queryable):
     def validate(self, *, method: str = "auto") -> ValidationReport:
         """SHACL validation of the asserted triples against the packaged shapes.
 
-        `method`: "pyshacl" (the reference), "fast" (pyrudof, kg.fast_validate) or "auto" (fast for large graphs).
-        """
+        `method`: "pyshacl" (the reference), "fast" or "auto" (the shapes as SPARQL on Oxigraph, kg.fast_validate),
+        or "pyrudof" (to compare against)."""
         from kg.derive import DERIVATION_SHAPES
         from kg.integrity import as_validation_results
-        from kg.store import new_graph, parse_into
-        from kg.validate import ValidationReport, sort_key, validate
+        from kg.validate import ValidationReport, sort_key, validate_ntriples
 
-        shapes = new_graph()
-        for entry in shapes_files():
-            if entry.name != DERIVATION_SHAPES:
-                parse_into(shapes, entry, label=f"kg/{entry.name}")
-        report = validate(self.asserted, shapes, method)
+        shapes = _shapes(lambda name: name != DERIVATION_SHAPES)
+        report = validate_ntriples(self.ntriples(ASSERTED_GRAPH), shapes, method)
         # Only the user's files can redefine the project (the packaged graph is tested free of it), and a graph
         # built in memory names no file: the checks, which need the reasoned graph, run when there are files.
         findings = as_validation_results(self.integrity()) if self.user_files else ()
@@ -174,26 +160,22 @@ class KnowledgeGraph(Queryable):
     def integrity(self) -> list[IntegrityFinding]:
         """Statements of the user's files that redefine the project's vocabulary or merge its entities, and
         contradictions in the asserted and inferred graph, each with the file it came from (kg.integrity)."""
-        from kg.integrity import check_graph, check_user_files
-        from kg.reason import infer_cached
+        from kg.integrity import check_ntriples
+        from kg.reason import infer_cached_ntriples
 
-        inferred = self.view(INFERRED_GRAPH) if self._has(INFERRED_GRAPH) else infer_cached(self.asserted)
-        return check_user_files(self.user_files) + check_graph(self.asserted, inferred, self.user_files)
+        asserted = self.ntriples(ASSERTED_GRAPH)
+        # Not self.ntriples(INFERRED_GRAPH): reasoning refuses a contradiction, which is what this reports.
+        inferred = Hub.ntriples(self, INFERRED_GRAPH) if self._has(INFERRED_GRAPH) else infer_cached_ntriples(asserted)
+        return check_ntriples(asserted, inferred, self.user_files)
 
     def validate_derivations(self, *, method: str = "auto") -> ValidationReport:
         """SHACL validation of the derivations (ontology/shapes-derivations.ttl) over asserted plus inferred
-        triples: every inferred domain triple has a derivation, whose premises exist (kg.derive). Unless the graph
-        is reasoned already, the native reasoner does it: the same triples as owlrl (tests/test_fast_reason.py),
-        in seconds rather than half a minute, for a command that only validates."""
-        from kg.derive import DERIVATION_SHAPES, validation_data
-        from kg.store import new_graph, parse_into
-        from kg.validate import validate
+        triples: every inferred domain triple has a derivation, whose premises exist (kg.derive)."""
+        from kg.derive import DERIVATION_SHAPES
+        from kg.validate import validate_ntriples
 
-        shapes = new_graph()
-        for entry in shapes_files():
-            if entry.name == DERIVATION_SHAPES:
-                parse_into(shapes, entry, label=f"kg/{entry.name}")
-        return validate(validation_data(self.asserted, self.reason()), shapes, method)
+        data = _derivation_data(self.ntriples(ASSERTED_GRAPH), self.ntriples(INFERRED_GRAPH))
+        return validate_ntriples(data, _shapes(lambda name: name == DERIVATION_SHAPES), method)
 
     @classmethod
     def connect(
@@ -252,3 +234,19 @@ class KnowledgeGraph(Queryable):
         counts["OWL classes"] = len(set(self.asserted.subjects(RDF.type, OWL.Class)))
         counts["object properties"] = len(set(self.asserted.subjects(RDF.type, OWL.ObjectProperty)))
         return counts
+
+
+def _shapes(wanted: Callable[[str], bool]) -> bytes:
+    """The N-Triples of the packaged shapes files whose names are `wanted` (blank nodes apart per file)."""
+    from kg.load import ntriples_of
+
+    return b"".join(ntriples_of(entry, label=f"kg/{entry.name}") for entry in shapes_files() if wanted(entry.name))
+
+
+def _derivation_data(asserted: bytes, inferred: bytes) -> bytes:
+    """kg.derive.validation_data on exact N-Triples: the asserted lines but the domain triples, then the inferred."""
+    from kg.derive import is_domain_term_triple
+    from kg.triples import read_triples
+
+    kept = (triple for triple in read_triples(asserted) if not is_domain_term_triple(*triple))
+    return "".join(f"{s} {p} {o} .\n" for s, p, o in kept).encode("utf-8") + inferred

@@ -1,16 +1,15 @@
-"""SHACL validation with pyshacl, returning a typed report that renders as a readable table."""
+"""SHACL validation: native (kg.fast_validate) by default, pyshacl as the reference, on exact N-Triples."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from rdflib import Graph
 from rdflib.namespace import RDF
 from rdflib.term import Node
 
 from kg.errors import InputError
-from kg.results import format_table
+from kg.fast_validate import native_validate, rudof_validate
 from kg.terms import SH, compact
+from kg.validation_report import ValidationReport, ValidationResult, sort_key
 
 __all__ = [
     "FAST_THRESHOLD",
@@ -20,63 +19,44 @@ __all__ = [
     "choose_validator",
     "sort_key",
     "validate",
+    "validate_ntriples",
 ]
 
-#: Validation methods: pyshacl (the reference), fast (kg.fast_validate: pyrudof, proven to report the same
-#: focus nodes, paths and shapes on the benchmark graphs), auto (fast above FAST_THRESHOLD triples, else pyshacl).
-VALIDATORS = ("auto", "pyshacl", "fast")
-#: pyshacl runs the shapes' SPARQL constraints through rdflib's engine: about two minutes for 10,000 triples.
-FAST_THRESHOLD = 5_000
+#: Validation methods: fast (kg.fast_validate: the shapes as SPARQL on Oxigraph, proven to report the same focus
+#: nodes, paths and shapes as pyshacl on the benchmark graphs), pyshacl (the reference), pyrudof (to compare
+#: against), auto (fast).
+VALIDATORS = ("auto", "fast", "pyshacl", "pyrudof")
+#: auto picks the fast path above this many triples: at every size, since it agrees with pyshacl and is faster.
+FAST_THRESHOLD = 0
 
 
-@dataclass(frozen=True)
-class ValidationResult:
-    """One SHACL result: which node broke which shape's constraint, and how."""
-
-    severity: str
-    focus_node: str
-    path: str | None
-    value: str | None
-    message: str
-    source_shape: str
-    constraint: str
-
-
-@dataclass(frozen=True)
-class ValidationReport:
-    """Whether the graph conforms, and every result, sorted."""
-
-    conforms: bool
-    results: tuple[ValidationResult, ...]
-
-    def to_table(self) -> str:
-        """The report as a plain-text table (one row per result), or one line saying it conforms."""
-        if self.conforms:
-            return "Conforms: no SHACL violations."
-        headers = ("severity", "focus node", "path", "value", "source shape", "message")
-        rows = [
-            (r.severity, r.focus_node, r.path or "", r.value or "", r.source_shape, r.message) for r in self.results
-        ]
-        table = format_table(headers, rows, max_width=60)
-        return f"{table}\n{len(rows)} result(s); the graph does not conform."
-
-
-def choose_validator(data: Graph, method: str = "auto") -> str:
-    """The validator to run, "pyshacl" or "fast": the one asked for, or for "auto" the one that suits the size."""
+def choose_validator(data: Graph | bytes, method: str = "auto") -> str:
+    """The validator to run, "fast", "pyshacl" or "pyrudof": the one asked for, or "fast" for "auto"."""
     if method not in VALIDATORS:
         raise InputError(f"unknown validator {method!r} (use one of {', '.join(VALIDATORS)})")
-    if method == "auto":
-        return "fast" if len(data) > FAST_THRESHOLD else "pyshacl"
-    return method
+    return "fast" if method == "auto" else method
+
+
+def validate_ntriples(data: bytes, shapes: bytes, method: str = "auto") -> ValidationReport:
+    """Validate the exact N-Triples `data` (ontology and instances together, so class hierarchies apply) against
+    the N-Triples `shapes`."""
+    chosen = choose_validator(data, method)
+    if chosen == "fast":
+        return native_validate(data, shapes)
+    if chosen == "pyrudof":
+        return rudof_validate(data, shapes)
+    return _pyshacl(_graph(data), _graph(shapes))
 
 
 def validate(data: Graph, shapes: Graph, method: str = "auto") -> ValidationReport:
-    """Validate `data` (ontology and instances together, so class hierarchies apply) against `shapes`."""
-    if choose_validator(data, method) == "fast":
-        from kg.fast_validate import fast_validate  # kg.fast_validate imports this module
+    """Validate the rdflib graph `data` against the rdflib graph `shapes` (see validate_ntriples)."""
+    if choose_validator(data, method) == "pyshacl":
+        return _pyshacl(data, shapes)
+    return validate_ntriples(_ntriples(data), _ntriples(shapes), method)
 
-        return fast_validate(data, shapes)
-    from pyshacl import validate as pyshacl_validate  # imported here: only validation needs it
+
+def _pyshacl(data: Graph, shapes: Graph) -> ValidationReport:
+    from pyshacl import validate as pyshacl_validate  # imported here: only the reference needs it
 
     conforms, report_graph, _text = pyshacl_validate(
         data,
@@ -89,17 +69,14 @@ def validate(data: Graph, shapes: Graph, method: str = "auto") -> ValidationRepo
     return ValidationReport(conforms=bool(conforms), results=results)
 
 
-def sort_key(result: ValidationResult) -> tuple[str, ...]:
-    """The order of results in a report: severity, focus node, path, value, shape, constraint, message."""
-    return (
-        result.severity,
-        result.focus_node,
-        result.path or "",
-        result.value or "",
-        result.source_shape,
-        result.constraint,
-        result.message,
-    )
+def _graph(ntriples: bytes) -> Graph:
+    graph = Graph()
+    graph.parse(data=ntriples, format="nt")
+    return graph
+
+
+def _ntriples(graph: Graph) -> bytes:
+    return graph.serialize(format="nt", encoding="utf-8")
 
 
 def _results(report: Graph) -> list[ValidationResult]:

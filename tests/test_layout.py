@@ -20,12 +20,6 @@ MODULES = {
 }
 MAX_LINES = 300
 
-#: Import cycles that exist today and are being taken apart (issue 16, item 8): each pair, once its cycle is
-#: gone, must leave this list, so that it only ever shrinks. Any other cycle fails the test.
-KNOWN_CYCLES: set[frozenset[str]] = {
-    frozenset({"kg.validate", "kg.fast_validate"}),
-}
-
 
 def _is_type_checking(test: ast.expr) -> bool:
     """`if TYPE_CHECKING:` or `if typing.TYPE_CHECKING:`: imports for the type checker, never run."""
@@ -110,15 +104,11 @@ def test_every_module_is_short(module: str) -> None:
     assert lines <= MAX_LINES, f"{MODULES[module]}: {lines} lines; split it by job (at most {MAX_LINES})"
 
 
-def test_no_new_import_cycles() -> None:
-    new = [sorted(group) for group in cycles(import_graph()) if group not in KNOWN_CYCLES]
-    assert new == [], f"modules that import one another: {new}"
-
-
-def test_the_known_cycles_are_still_there() -> None:
-    found = set(cycles(import_graph()))
-    gone = [sorted(pair) for pair in KNOWN_CYCLES if pair not in found]
-    assert gone == [], f"these cycles are gone: remove them from KNOWN_CYCLES in {Path(__file__).name}: {gone}"
+def test_no_import_cycles() -> None:
+    """The modules follow the data's path (load, reason, validate, query, export/serve): none imports another that
+    imports it back, directly or around a loop, not even inside a function."""
+    found = [sorted(group) for group in cycles(import_graph())]
+    assert found == [], f"modules that import one another: {found}"
 
 
 def test_the_cycle_finder_sees_imports_inside_functions_but_not_type_checking_ones() -> None:
