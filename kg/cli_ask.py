@@ -124,21 +124,21 @@ def serve(args: argparse.Namespace, graphs: Graphs) -> int:
 
 
 def _print_result(result: QueryResult, output_format: str, require_rows: bool) -> int:
-    if result.graph is not None:
-        from kg.export import canonical_turtle  # only CONSTRUCT and DESCRIBE answer with a graph
+    if result.is_graph:
+        from kg.export import canonical_turtle  # only CONSTRUCT and DESCRIBE answer with a graph (rdflib loads here)
 
+        assert result.graph is not None
         sys.stdout.write(canonical_turtle(result.graph).decode("utf-8"))
         if not len(result.graph):
             print("kg: the query returned no triples", file=sys.stderr)
         return 0
     if output_format == "table":
-        from kg.terms import compact
+        from kg.prefixes import compact
 
-        iris = {str(term) for row in result.rows for term in row if term is not None}
-        sys.stdout.write(result.to_table({iri: compact(iri) or iri for iri in iris}) + "\n")
+        sys.stdout.write(result.to_table(shorten=lambda iri: compact(iri) or iri) + "\n")
     else:
         sys.stdout.write(result.serialize(output_format))
-    if result.boolean is None and not result.rows:
+    if result.boolean is None and not len(result):
         if require_rows:
             raise NoResultsError("the query returned no rows")
         # Standard output holds a valid empty result for programs; a person reading a terminal is told.
