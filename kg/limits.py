@@ -133,13 +133,16 @@ class QueryWorkers:
         trusted: bool = False,
         allow_service: bool = False,
         written: str | None = None,
+        deadline: float | None = None,
     ) -> QueryResult | bytes:
         """As `run`, but a SELECT or ASK answer comes back as bytes in the result format `written` names (one of
         kg.rowcount.NATIVE_FORMATS), written by Oxigraph in the worker under the same row limit; graphs, and every
-        answer of the rdflib engine, still come back as a QueryResult."""
+        answer of the rdflib engine, still come back as a QueryResult. `deadline` (time.monotonic) is when `timeout`
+        ends for a caller whose clock started before this call (the endpoint counts the wait for a turn)."""
         if timeout is not None and timeout <= 0:  # no time at all: not started (a fast worker could still answer)
             raise QueryTimeoutError(_stopped(origin, timeout))
-        deadline = None if timeout is None else time.monotonic() + timeout
+        if deadline is None:  # else the caller's clock started earlier (it waited its turn): `timeout` is the limit
+            deadline = None if timeout is None else time.monotonic() + timeout
         request = Request(sparql, dict(bindings), origin, max_rows, trusted, allow_service, written)
         try:
             return self._run_once(request, deadline, timeout)

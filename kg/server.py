@@ -38,6 +38,7 @@ from kg.protocol import (
 from kg.queries import StoredQuery, stored_queries
 from kg.results import QueryResult
 from kg.sandbox import network_isolation
+from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH
 
 __all__ = ["create_app", "serve"]
 
@@ -284,8 +285,8 @@ class _Endpoint:
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 raise self.pool.refusal(origin, self.timeout, deadline)
-            run = functools.partial(self.pool.run_written, sparql, bindings, origin, written=written)
-            run = functools.partial(run, timeout=remaining, max_rows=self.max_rows, trusted=trusted)
+            run = functools.partial(self.pool.run_written, sparql, bindings, origin, written=written, trusted=trusted)
+            run = functools.partial(run, timeout=self.timeout, deadline=deadline, max_rows=self.max_rows)
             return await anyio.to_thread.run_sync(run)
         finally:
             self._turns.release()
@@ -293,5 +294,5 @@ class _Endpoint:
     def _service_description(self, request: Request) -> Response:
         """A SPARQL 1.1 Service Description of this endpoint (Turtle unless another RDF format is asked for)."""
         endpoint = str(request.url.replace(query="", fragment="")).rstrip("?")
-        triples = len(self.graph.graph(inferred=True))
+        triples = sum(self.graph.ntriples(name).count(b"\n") for name in (ASSERTED_GRAPH, INFERRED_GRAPH))
         return service_description(endpoint, triples, request.headers.get("accept", "*/*"), requested_formats(request))

@@ -7,8 +7,10 @@ import re
 import resource
 import signal
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
 
 import pyoxigraph as ox
@@ -20,10 +22,12 @@ from kg.prefixes import PREFIXES
 from kg.results import QueryResult
 from kg.rowcount import NATIVE_FORMATS, RowCountingWriter, RowLimitReachedError
 from kg.sandbox import BIG_STACK_BYTES, confine_network
-from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH
+from kg.snapshot import Snapshot
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
+
+    from rdflib import Graph
 
 __all__ = ["GraphSource", "Request", "cap_memory", "memory_in_use", "reply_of", "result_of", "serve"]
 
@@ -116,33 +120,51 @@ def _loop(connection: Connection, engine: str, isolated: bool) -> None:
 
 class _Runner:
     def __init__(self, source: GraphSource, engine: str) -> None:
-        from kg.store import new_graph  # rdflib, for the rdflib engine only
-
         self._engine = engine
-        self._oxigraph: OxigraphEngine | None = None
-        self._graph = new_graph()
+        self._inferred = source.inferred
+        self._snapshot: Snapshot | None = None
+        self._graph: Graph | None = None
         self._store: ox.Store | None = None
         self._default_graph: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.DefaultGraph()]
+        self._oxigraph: OxigraphEngine | None = None
         if engine == "oxigraph" and source.snapshot is not None:
-            self._default_graph = [ASSERTED_GRAPH, INFERRED_GRAPH] if source.inferred else [ASSERTED_GRAPH]
-            self._store = ox.Store.read_only(source.snapshot)
+            self._snapshot = Snapshot(Path(source.snapshot), ox.Store.read_only(source.snapshot))
         elif engine == "oxigraph":
             self._store = ox.Store()
             if source.ntriples:
                 self._store.bulk_load(source.ntriples, format=ox.RdfFormat.N_TRIPLES)
-        elif source.ntriples:
-            self._graph.parse(data=source.ntriples, format="nt")
-        if self._store is not None:
             self._oxigraph = OxigraphEngine.over_store(self._store, self._default_graph)
+        else:
+            from kg.store import new_graph  # rdflib, for the rdflib engine only
+
+            self._graph = new_graph()
+            if source.ntriples:
+                self._graph.parse(data=source.ntriples, format="nt")
 
     def answer(self, request: Request) -> QueryResult | bytes:
         if not request.trusted:
             check_untrusted(request.sparql, request.origin, self._engine, allow_service=request.allow_service)
+        if self._snapshot is None:
+            return self._answer(request)
+        # A snapshot is read on disk until the queries' CPU time would have paid for reading it into memory
+        # (kg.snapshot.Snapshot): a busy server's workers then answer from memory.
+        store, graphs = self._snapshot.query_store(), self._snapshot.default_graph(self._inferred)
+        if store is not self._store or graphs != self._default_graph:
+            self._store, self._default_graph = store, graphs
+            self._oxigraph = OxigraphEngine.over_store(store, graphs)
+        started = time.process_time()
+        try:
+            return self._answer(request)
+        finally:
+            self._snapshot.spent(time.process_time() - started)
+
+    def _answer(self, request: Request) -> QueryResult | bytes:
         sparql, bindings, origin, max_rows = request.sparql, request.bindings, request.origin, request.max_rows
         if self._store is not None and request.written in NATIVE_FORMATS:
             return self._written(sparql, bindings, origin, max_rows, request.written)
         if self._oxigraph is not None:
             return self._oxigraph.run(sparql, bindings, origin, max_rows=max_rows)
+        assert self._graph is not None
         return run_with_rdflib(self._graph, sparql, bindings, origin, max_rows=max_rows)
 
     def _written(
