@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from generate import generate, parse_size  # noqa: E402  (benchmarks/generate.py, found through the path above)
@@ -34,7 +35,7 @@ SEED = 8
 QUERY_PREFIX = "query:"
 
 
-class _TimedOutError(Exception):
+class _TimedOutError(BaseException):
     """Raised in a measuring process when its stage runs past the time limit."""
 
 
@@ -42,7 +43,11 @@ class _TimedOutError(Exception):
 
 
 def _graph_files(folder: Path, violations: bool = False) -> list[Path]:
-    return [folder / ("violations.ttl" if violations else "graph.ttl")]
+    """The folder's graph file: the violation variant when asked and there is one; a real vocabulary may be
+    `graph.ttl.gz` (read as it is once the loader reads .gz, see `_real_folder`)."""
+    names = ["violations.ttl"] if violations else []
+    names += ["graph.ttl.gz", "graph.ttl"]
+    return [next(folder / name for name in names if (folder / name).exists())]
 
 
 def _packaged_paths() -> list[Path]:
@@ -51,14 +56,15 @@ def _packaged_paths() -> list[Path]:
     return [Path(str(entry)) for entry in [*ontology_files(), *data_files()]]
 
 
-def _shapes_graph() -> Any:
-    from kg.packaged import shapes_files
-    from kg.store import new_graph, parse_into
+def _shapes_ntriples() -> str:
+    from rdflib import Graph
 
-    shapes = new_graph()
+    from kg.packaged import shapes_files
+
+    shapes = Graph()
     for entry in shapes_files():
-        parse_into(shapes, entry)
-    return shapes
+        shapes.parse(data=entry.read_text(encoding="utf-8"), format="turtle")
+    return shapes.serialize(format="nt")
 
 
 def _load_project(folder: Path, violations: bool = False) -> Any:
@@ -67,8 +73,32 @@ def _load_project(folder: Path, violations: bool = False) -> Any:
     return KnowledgeGraph.load(extra=_graph_files(folder, violations))
 
 
+def _rdf_format(path: Path) -> Any:
+    import pyoxigraph as ox
+
+    return ox.RdfFormat.N_TRIPLES if path.name.removesuffix(".gz").endswith(".nt") else ox.RdfFormat.TURTLE
+
+
+def _native_store(paths: list[Path]) -> Any:
+    """pyoxigraph's bulk loader over the files (a .gz one through Python's gzip stream)."""
+    import gzip
+
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    for path in paths:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as stream:
+                store.bulk_load(input=stream, format=_rdf_format(path))
+        else:
+            store.bulk_load(path=str(path), format=_rdf_format(path))
+    return store
+
+
 def _naive_parse(folder: Path, violations: bool = False) -> Any:
     """rdflib's own parsers, file by file (the mapping set is read by the project's SSSOM reader)."""
+    import gzip
+
     from rdflib import Graph
 
     from kg.mappings import mappings_graph, read_mapping_set
@@ -76,7 +106,11 @@ def _naive_parse(folder: Path, violations: bool = False) -> Any:
 
     graph = Graph()
     for path in [*_packaged_paths(), *_graph_files(folder, violations)]:
-        graph.parse(path, format="turtle")
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as stream:
+                graph.parse(stream, format="turtle")
+        else:
+            graph.parse(path, format="turtle")
     metadata, rows = read_mapping_set(mapping_file())
     for triple in mappings_graph(metadata, rows):
         graph.add(triple)
@@ -87,81 +121,110 @@ def _union_ntriples(folder: Path) -> Path:
     return folder / "union.nt"
 
 
-def _bindings(folder: Path, name: str) -> dict[str, Any]:
-    """The stored query's parameters for this graph as RDF terms, resolved once by the setup process."""
-    from rdflib.util import from_n3
+def _asserted_ntriples(folder: Path) -> Path:
+    # N-Triples under a .ttl name (N-Triples is Turtle): reasonable's load_file reads only .ttl and .n3 files.
+    return folder / "asserted.ttl"
 
-    recorded = json.loads((folder / "bindings.json").read_text(encoding="utf-8"))[name]
-    return {parameter: from_n3(term) for parameter, term in recorded.items()}
+
+def _queries(folder: Path) -> dict[str, dict[str, Any]]:
+    """name -> {"sparql", "stored", "params" (as a user gives them), "bindings" (resolved, as N3)}, by `_setup`."""
+    recorded: dict[str, dict[str, Any]] = json.loads((folder / "queries.json").read_text(encoding="utf-8"))
+    return recorded
+
+
+def _query_parameters(folder: Path) -> dict[str, dict[str, str]]:
+    """The generator's parameters for a generated graph; the stored queries' documented examples otherwise."""
+    from kg import stored_queries
+
+    manifest = folder / "graph.json"
+    if manifest.exists():
+        parameters: dict[str, dict[str, str]] = json.loads(manifest.read_text(encoding="utf-8"))["parameters"]
+        return parameters
+    return {query.name: {p.name: p.example or "" for p in query.parameters} for query in stored_queries()}
+
+
+def _extra_queries(folder: Path) -> dict[str, str]:
+    """Ad-hoc queries measured beside the stored ones (a real vocabulary's join, see `REAL`)."""
+    stamp = folder / "real.json"
+    if not stamp.exists():
+        return {}
+    names: list[str] = json.loads(stamp.read_text(encoding="utf-8"))["queries"]
+    return {Path(name).stem: (ROOT / name).read_text(encoding="utf-8") for name in names}
 
 
 def _setup(folder: Path) -> Callable[[], None]:
-    """Write the asserted plus inferred triples (union.nt) and the resolved query parameters (bindings.json)."""
+    """Write the asserted triples (asserted.ttl), the asserted plus inferred ones (union.nt) and the queries with
+    their parameters resolved (queries.json), through the public API."""
     from kg import stored_queries
-    from kg.export import canonical_ntriples
 
     graph = _load_project(folder)
-    manifest = json.loads((folder / "graph.json").read_text(encoding="utf-8"))
 
     def run() -> None:
-        graph.reason(cache=False, method="fast")
-        _union_ntriples(folder).write_bytes(canonical_ntriples(graph.graph(inferred=True)))
-        bindings = {
-            query.name: {k: v.n3() for k, v in graph.bindings(query, manifest["parameters"][query.name]).items()}
-            for query in stored_queries()
-        }
-        (folder / "bindings.json").write_text(json.dumps(bindings, indent=2), encoding="utf-8")
+        graph.reason(cache=False)
+        _asserted_ntriples(folder).write_bytes(graph.export("ntriples"))
+        _union_ntriples(folder).write_bytes(graph.export("ntriples", inferred=True))
+        parameters = _query_parameters(folder)
+        queries: dict[str, dict[str, Any]] = {}
+        for query in stored_queries():
+            given = parameters.get(query.name, {})
+            bound = {name: term.n3() for name, term in graph.bindings(query, given).items()}
+            queries[query.name] = {"sparql": query.sparql, "stored": True, "params": given, "bindings": bound}
+        for name, sparql in _extra_queries(folder).items():
+            queries[name] = {"sparql": sparql, "stored": False, "params": {}, "bindings": {}}
+        (folder / "queries.json").write_text(json.dumps(queries, indent=2), encoding="utf-8")
 
     return run
 
 
+def _oxigraph_term(n3: str) -> Any:
+    """An N3 term (as `_setup` records it) as a pyoxigraph term."""
+    import pyoxigraph as ox
+    from rdflib import Literal, URIRef
+    from rdflib.util import from_n3
+
+    term = from_n3(n3)
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)) if term.datatype else None)
+    raise SystemExit(f"unexpected parameter {n3}")
+
+
 def _stage(name: str, folder: Path) -> Callable[[], object]:
-    """Prepare a stage's input (not timed) and return the function that runs the stage once."""
+    """Prepare a stage's input (not timed) and return the function that runs the stage once. The default path is
+    measured through the public API only (KnowledgeGraph.load, reason, validate, query, export)."""
     if name == "parse/default":
         return lambda: _load_project(folder)
     if name == "parse/naive":
         return lambda: _naive_parse(folder)
     if name == "parse/pyoxigraph":
-        import pyoxigraph as ox
-
-        def parse_natively() -> object:
-            store = ox.Store()
-            for path in [*_packaged_paths(), *_graph_files(folder)]:
-                store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE)
-            return store
-
-        return parse_natively
-    if name in ("reason/default", "reason/naive"):
-        from kg.reason import infer
-
+        return lambda: _native_store([*_packaged_paths(), *_graph_files(folder)])
+    if name == "reason/default":
         graph = _load_project(folder)
-        method = "auto" if name == "reason/default" else "owlrl"
-        return lambda: infer(graph.asserted, method)
+        return lambda: graph.reason(cache=False)
+    if name == "reason/naive":
+        graph = _load_project(folder)
+        return lambda: graph.reason(cache=False, method="owlrl")
     if name == "reason/reasonable":
         import reasonable
 
-        asserted = _load_project(folder).asserted
-
         def reason_natively() -> object:
             reasoner = reasonable.PyReasoner()
-            reasoner.from_graph(asserted)
+            reasoner.load_file(str(_asserted_ntriples(folder)))
             return reasoner.reason()
 
         return reason_natively
     if name in ("validate/default", "validate/naive"):
-        from kg.validate import validate
-
         graph = _load_project(folder, violations=True)
-        shapes = _shapes_graph()
         method = "auto" if name == "validate/default" else "pyshacl"
-        return lambda: validate(graph.asserted, shapes, method)
+        return lambda: graph.validate(method=method)
     if name == "validate/pyrudof":
         import pyrudof
 
-        from kg.export import canonical_ntriples
-
-        data = canonical_ntriples(_load_project(folder, violations=True).asserted).decode("utf-8")
-        shapes_text = canonical_ntriples(_shapes_graph()).decode("utf-8")
+        data = _load_project(folder, violations=True).export("ntriples").decode("utf-8")
+        shapes_text = _shapes_ntriples()
 
         def validate_natively() -> object:
             rudof = pyrudof.Rudof(pyrudof.RudofConfig())
@@ -170,17 +233,16 @@ def _stage(name: str, folder: Path) -> Callable[[], object]:
             return rudof.validate_shacl()
 
         return validate_natively
-    if name in ("export/default", "export/naive"):
+    if name == "export/default":
         graph = _load_project(folder)
-        if name == "export/default":
-            return lambda: graph.export("turtle")
-        return lambda: graph.asserted.serialize(format="turtle")
+        return lambda: graph.export("turtle")
+    if name == "export/naive":
+        naive = _naive_parse(folder)
+        return lambda: naive.serialize(format="turtle")
     if name == "export/pyoxigraph":
         import pyoxigraph as ox
 
-        store = ox.Store()
-        for path in [*_packaged_paths(), *_graph_files(folder)]:
-            store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE)
+        store = _native_store([*_packaged_paths(), *_graph_files(folder)])
         return lambda: store.dump(format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph())
     if name == "pipeline/default":
         return lambda: _pipeline(folder)
@@ -188,57 +250,55 @@ def _stage(name: str, folder: Path) -> Callable[[], object]:
 
 
 def _query_stages(path: str, folder: Path, skip: set[str]) -> dict[str, Callable[[], object]]:
-    """Every stored query, run the project's way (default: KnowledgeGraph's Oxigraph engine), on rdflib's engine
-    (naive) or directly in pyoxigraph, over the asserted plus inferred triples loaded once (not timed)."""
-    from kg import stored_queries
-    from kg.engine import OxigraphEngine, run_with_rdflib
-    from kg.store import new_graph
+    """Every measured query over the asserted plus inferred triples (union.nt, loaded once, not timed): the
+    project's way (default: `KnowledgeGraph.query` with the parameters a user gives), on rdflib's engine (naive:
+    the same API with engine="rdflib") or directly in pyoxigraph with the resolved terms as substitutions."""
     from kg.terms import PREFIXES
 
+    queries = {name: query for name, query in _queries(folder).items() if f"{QUERY_PREFIX}{name}/{path}" not in skip}
     runs: dict[str, Callable[[], object]] = {}
-    queries = [query for query in stored_queries() if f"{QUERY_PREFIX}{query.name}/{path}" not in skip]
     if path == "pyoxigraph":
         import pyoxigraph as ox
 
-        from kg.engine import _to_oxigraph
-
-        store = ox.Store()
-        store.bulk_load(path=str(_union_ntriples(folder)), format=ox.RdfFormat.N_TRIPLES)
-        for query in queries:
-            substitutions = {ox.Variable(k): _to_oxigraph(v) for k, v in _bindings(folder, query.name).items()}
-            runs[query.name] = lambda q=query, s=substitutions: list(  # type: ignore[misc]
-                store.query(q.sparql, prefixes=PREFIXES, substitutions=s)
+        store = _native_store([_union_ntriples(folder)])
+        for name, query in queries.items():
+            substitutions = {ox.Variable(k): _oxigraph_term(v) for k, v in query["bindings"].items()}
+            runs[name] = lambda q=query, s=substitutions: list(  # type: ignore[misc]
+                store.query(q["sparql"], prefixes=PREFIXES, substitutions=s)
             )
         return runs
-    union = new_graph()
-    union.parse(str(_union_ntriples(folder)), format="nt")
-    engine = OxigraphEngine(union) if path == "default" else None  # built once, as KnowledgeGraph does
-    for query in queries:
-        bindings = _bindings(folder, query.name)
-        if engine is None:
-            runs[query.name] = lambda q=query, b=bindings: run_with_rdflib(union, q.sparql, b, q.name)  # type: ignore[misc]
+    from kg import KnowledgeGraph
+
+    graph = KnowledgeGraph.load(
+        extra=[_union_ntriples(folder)], packaged=False, engine="rdflib" if path == "naive" else "oxigraph"
+    )
+    limits: dict[str, Any] = {"inferred": False, "timeout": None, "max_rows": None}
+    if "neuropathy-types" in queries:  # builds the engine's store once, as the first query of a session does
+        graph.query("neuropathy-types", **limits)
+    for name, query in queries.items():
+        if query["stored"]:
+            runs[name] = lambda n=name, q=query: graph.query(n, **limits, **q["params"])  # type: ignore[misc]
         else:
-            runs[query.name] = lambda q=query, b=bindings, e=engine: e.run(q.sparql, b, q.name)  # type: ignore[misc]
+            runs[name] = lambda q=query: graph.query(q["sparql"], **limits)  # type: ignore[misc]
     return runs
 
 
 def _pipeline(folder: Path) -> None:
-    """The whole default path once: load, reason, validate, every stored query, export."""
-    from kg import stored_queries
-
+    """The whole default path once: load, reason, validate, every measured query, export."""
     graph = _load_project(folder)
     graph.reason(cache=False)
     graph.validate()
-    manifest = json.loads((folder / "graph.json").read_text(encoding="utf-8"))
-    for query in stored_queries():
-        graph.query(query.name, **manifest["parameters"][query.name])
+    for name, query in _queries(folder).items():
+        graph.query(name if query["stored"] else query["sparql"], timeout=None, max_rows=None, **query["params"])
     graph.export("turtle")
 
 
 def _time(run: Callable[[], object], repeat: int, timeout: float) -> tuple[list[float], bool]:
     """Up to `repeat` timings of `run`; stops (unfinished) when one run passes `timeout` seconds."""
+    expired: list[bool] = []
 
     def on_alarm(_signal: int, _frame: object) -> None:
+        expired.append(True)
         raise _TimedOutError
 
     signal.signal(signal.SIGALRM, on_alarm)
@@ -248,6 +308,11 @@ def _time(run: Callable[[], object], repeat: int, timeout: float) -> tuple[list[
         started = time.perf_counter()
         try:
             run()
+        except Exception:
+            # The alarm may surface wrapped in the project's own error (a parser reports it as a bad file).
+            if expired:
+                return times, False
+            raise
         except _TimedOutError:
             return times, False
         finally:
@@ -280,14 +345,55 @@ def _measure(stage: str, folder: Path, repeat: int, timeout: float, out: Path, s
 
 # ---------------------------------------------------------------------------------------------- orchestration
 
+#: Real vocabularies `--real NAME` loads beside the packaged graph: the file in the shared datasets folder (see
+#: DATASETS) and the ad-hoc queries that join it with the graph, measured beside the stored queries.
+REAL = {
+    "doid": {
+        "file": "doid-2016-09-01.ttl.gz",
+        "title": "Human Disease Ontology (DOID) release 2016-09-01",
+        "queries": ["docs/examples/doid-ancestors.rq"],
+    },
+}
+
+#: Rows and the paths measured for each: default first, then naive, then the native engine run directly.
+ROWS = ("parse", "reason", "validate", "queries", "export", "pipeline")
+PATHS = {
+    "parse": ["default", "naive", "pyoxigraph"],
+    "reason": ["default", "naive", "reasonable"],
+    "validate": ["default", "naive", "pyrudof"],
+    "queries": ["default", "naive", "pyoxigraph"],
+    "export": ["default", "naive", "pyoxigraph"],
+    "pipeline": ["default"],
+}
+
+#: Naive stages not run above this many asserted triples, and why (they are measured at 10k and 100k).
+NAIVE_LIMIT = {
+    "reason": (150_000, "owlrl did not finish in 120 s at 100k"),
+    "validate": (150_000, "pyshacl did not finish in 120 s at 100k"),
+}
+
+
+def _datasets() -> Path:
+    """The shared datasets folder: $KG_DATASETS, else ../shared/datasets beside the checkout."""
+    return Path(os.environ.get("KG_DATASETS") or ROOT.parent / "shared" / "datasets")
+
+
+def _loader_reads_gzip() -> bool:
+    """Whether `KnowledgeGraph.load` reads a .gz file itself (kg.load's `ntriples_of`); else it gets a copy."""
+    try:
+        from kg.load import ntriples_of  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
 
 def _run_stage(stage: str, folder: Path, repeat: int, timeout: float, skip: set[str]) -> dict[str, dict[str, Any]]:
-    """Measure `stage` in a new process; for "queries/PATH", every stored query not in `skip`."""
+    """Measure `stage` in a new process; for "queries/PATH", every query not in `skip`."""
     out = folder / f"result-{stage.replace('/', '-')}.json"
     out.unlink(missing_ok=True)
     command = [sys.executable, __file__, "--measure", stage, "--folder", str(folder), "--out", str(out)]
     command += ["--repeat", str(repeat), "--timeout", str(timeout), "--skip", ",".join(sorted(skip))]
-    hard_limit = timeout * (repeat + 1) * (15 if stage.startswith("queries/") else 1) + 1800
+    hard_limit = timeout * (repeat + 1) * (17 if stage.startswith("queries/") else 1) + 1800
     failed = {"stage": stage, "times": [], "finished": False, "peak_bytes": None}
     try:
         completed = subprocess.run(command, timeout=hard_limit, capture_output=True, text=True, check=False)
@@ -300,26 +406,62 @@ def _run_stage(stage: str, folder: Path, repeat: int, timeout: float, skip: set[
 
 
 def _prepare(size: int, work: Path) -> Path:
+    """The generated graph and its violation variant, made once per size and seed and reused afterwards."""
     folder = work / f"graph-{size}"
     folder.mkdir(parents=True, exist_ok=True)
+    stamp = {"size": size, "seed": SEED, "generator": _digest()}
+    if (folder / "made.json").exists() and json.loads((folder / "made.json").read_text()) == stamp:
+        return folder
     for violations, name in ((False, "graph"), (True, "violations")):
         made = generate(size, seed=SEED, violations=violations)
         (folder / f"{name}.ttl").write_text(made.turtle, encoding="utf-8")
         (folder / f"{name}.json").write_text(json.dumps(made.manifest(), indent=2), encoding="utf-8")
+    (folder / "made.json").write_text(json.dumps(stamp), encoding="utf-8")
     return folder
 
 
-def _stages() -> list[tuple[str, list[str]]]:
-    """(row, the paths measured for it): default first, then naive, then the native engine run directly."""
-    from kg import stored_queries
+def _digest() -> str:
+    import hashlib
 
-    rows = [
-        ("parse", ["default", "naive", "pyoxigraph"]),
-        ("reason", ["default", "naive", "reasonable"]),
-        ("validate", ["default", "naive", "pyrudof"]),
-    ]
-    rows += [(f"{QUERY_PREFIX}{query.name}", ["default", "naive", "pyoxigraph"]) for query in stored_queries()]
-    rows += [("export", ["default", "naive", "pyoxigraph"]), ("pipeline", ["default"])]
+    return hashlib.sha256((HERE / "generate.py").read_bytes()).hexdigest()
+
+
+def _real_folder(name: str, work: Path) -> tuple[Path, int]:
+    """A folder holding the real vocabulary as graph.ttl.gz (a link to the shared file) when the loader reads
+    .gz, else as an uncompressed copy graph.ttl; and the vocabulary's own triple count."""
+    import gzip
+    import shutil
+
+    import pyoxigraph as ox
+
+    if name not in REAL:
+        raise SystemExit(f"unknown real vocabulary {name!r} (known: {', '.join(REAL)})")
+    source = _datasets() / REAL[name]["file"]
+    if not source.exists():
+        raise SystemExit(f"{source} not found: set KG_DATASETS to the folder that holds it")
+    folder = work / f"real-{name}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in ("graph.ttl", "graph.ttl.gz"):
+        (folder / stale).unlink(missing_ok=True)
+    if _loader_reads_gzip():
+        (folder / "graph.ttl.gz").symlink_to(source.resolve())
+    else:
+        with gzip.open(source, "rb") as compressed, (folder / "graph.ttl").open("wb") as plain:
+            shutil.copyfileobj(compressed, plain)
+    (folder / "real.json").write_text(json.dumps({"queries": REAL[name]["queries"]}), encoding="utf-8")
+    with gzip.open(source, "rb") as stream:
+        triples = len({str(triple) for triple in ox.parse(stream, format=ox.RdfFormat.TURTLE)})
+    return folder, triples
+
+
+def _rows(folder: Path) -> list[tuple[str, list[str]]]:
+    """(row, its paths) in table order; the query rows are the measured queries of this folder."""
+    rows: list[tuple[str, list[str]]] = []
+    for row in ROWS:
+        if row == "queries":
+            rows += [(f"{QUERY_PREFIX}{name}", PATHS["queries"]) for name in _queries(folder)]
+        else:
+            rows.append((row, PATHS[row]))
     return rows
 
 
@@ -327,7 +469,7 @@ def _seconds(figures: dict[str, Any] | None, timeout: float) -> str:
     if figures is None:
         return "–"
     if figures.get("skipped"):
-        return f"not run (did not finish at {figures['skipped']})"
+        return f"not run ({figures['skipped']})"
     if not figures["finished"] and not figures["times"]:
         return f"did not finish in {timeout:g} s" if "error" not in figures else f"failed: {figures['error'][:60]}"
     median = statistics.median(figures["times"])
@@ -368,15 +510,17 @@ def _machine() -> str:
     )
 
 
-def _table(size_label: str, triples: int, results: dict[str, dict[str, Any]], timeout: float) -> list[str]:
+def _table(title: str, folder: Path, results: dict[str, dict[str, Any]], timeout: float) -> list[str]:
     lines = [
-        f"### {size_label} ({triples:,} asserted triples)",
+        f"### {title}",
         "",
         "| stage | default | naive (rdflib/owlrl/pyshacl) | native direct | default ÷ native | naive ÷ default "
         "| memory default | memory naive | memory native |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for row, paths in _stages():
+    for row, paths in _rows(folder):
+        if not any(f"{row}/{path}" in results for path in paths):
+            continue  # a row left out with --stages
         default = results.get(f"{row}/default")
         naive = results.get(f"{row}/naive") if "naive" in paths else None
         native_path = paths[2] if len(paths) > 2 else None
@@ -394,9 +538,58 @@ def _table(size_label: str, triples: int, results: dict[str, dict[str, Any]], ti
     return lines
 
 
+def _measure_folder(
+    folder: Path, label: str, triples: int, args: argparse.Namespace, unfinished: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    """Every chosen stage of every chosen path on one folder, each in its own process; `unfinished` carries the
+    stages that did not finish on a smaller graph, which are not run again."""
+    print(f"== {label}: {triples} triples in {folder}", flush=True)
+    setup = _run_stage("setup", folder, 1, 3600, set())["setup"]
+    if not setup["finished"]:
+        raise SystemExit(f"could not prepare {folder}: {setup.get('error')}")
+    results: dict[str, dict[str, Any]] = {}
+    stages = [row for row in ROWS if row in args.stages]
+    for row in stages:
+        for path in PATHS[row]:
+            kind = "native" if path not in ("default", "naive") else path
+            if kind not in args.paths:
+                continue
+            stage = f"{row}/{path}"
+            limit = NAIVE_LIMIT.get(row) if path == "naive" else None
+            if row != "queries" and stage in unfinished:
+                results[stage] = {"stage": stage, "skipped": f"did not finish at {unfinished[stage]}"}
+                continue
+            if limit and triples > limit[0]:
+                results[stage] = {"stage": stage, "skipped": f"{limit[1]}"}
+                continue
+            skip = set(unfinished) if row == "queries" else set()
+            for key, figures in _run_stage(stage, folder, args.repeat, args.timeout, skip).items():
+                results[key] = figures
+                if not figures["times"]:
+                    unfinished[key] = label
+                print(f"   {key:40} {_seconds(figures, args.timeout):>28} {_memory(figures):>12}", flush=True)
+    for key, where in unfinished.items():
+        row, _, path = key.rpartition("/")
+        if row.removeprefix(QUERY_PREFIX) in _queries(folder) and path in ("default", "naive", "pyoxigraph"):
+            results.setdefault(key, {"stage": key, "skipped": f"did not finish at {where}"})
+    (folder / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--sizes", default="10k,100k,1M", help="comma-separated sizes, such as 10k,100k,1M")
+    parser.add_argument(
+        "--sizes", default="10k,100k,1M", help="comma-separated sizes, such as 10k,100k,1M ('' for none)"
+    )
+    parser.add_argument(
+        "--real", default="", help=f"comma-separated real vocabularies to load beside the graph: {', '.join(REAL)}"
+    )
+    parser.add_argument(
+        "--stages", default=",".join(ROWS), help=f"comma-separated rows to measure, of {','.join(ROWS)}"
+    )
+    parser.add_argument(
+        "--paths", default="default,naive,native", help="comma-separated paths, of default,naive,native"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per stage; the table shows the median")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds before a stage counts as unfinished")
     parser.add_argument("--work", type=Path, default=Path("/tmp/neuropathy-kg-benchmark"), help="generated files")
@@ -411,44 +604,36 @@ def main() -> None:
             args.measure, args.folder, args.repeat, args.timeout, args.out, set(filter(None, args.skip.split(",")))
         )
         return
+    args.stages = set(filter(None, args.stages.split(",")))
+    args.paths = set(filter(None, args.paths.split(",")))
+    if args.stages - set(ROWS) or args.paths - {"default", "naive", "native"}:
+        raise SystemExit(f"--stages takes {','.join(ROWS)}; --paths takes default,naive,native")
     os.environ.setdefault("KG_CACHE_DIR", str(args.work / "cache"))
-    # The generated 1M graph is one 69 MB Turtle file; the loader refuses files over 20 MB unless told otherwise.
+    # The generated 1M graph is one 69 MB Turtle file; the loader refused files over 20 MB unless told otherwise.
     os.environ.setdefault("KG_MAX_FILE_BYTES", str(1_000_000_000))
+    command = " ".join(["python benchmarks/run.py", *sys.argv[1:]])
     lines = [
         "# Benchmark results",
         "",
-        f"`python benchmarks/run.py --sizes {args.sizes} --repeat {args.repeat}` on {_machine()}.",
+        f"`{command}` on {_machine()}.",
         f"Medians of up to {args.repeat} runs, each stage in its own process; memory is the peak resident set of",
-        "that process (its input loaded). *default* is what `kg` does; *naive* the pure-Python path (rdflib",
-        "parser and SPARQL engine, owlrl, pyshacl); *native direct* the Rust engine called without the project.",
+        "that process (its input loaded). *default* is what `kg` does, measured through the public API;",
+        "*naive* the pure-Python path (rdflib parser and SPARQL engine, owlrl, pyshacl); *native direct* the Rust",
+        "engine called without the project.",
         "",
     ]
     unfinished: dict[str, str] = {}
-    for label in args.sizes.split(","):
-        size = parse_size(label)
-        folder = _prepare(size, args.work)
+    for label in filter(None, args.sizes.split(",")):
+        folder = _prepare(parse_size(label), args.work)
         triples = json.loads((folder / "graph.json").read_text(encoding="utf-8"))["triples"]
-        print(f"== {label}: {triples} triples in {folder}", flush=True)
-        setup = _run_stage("setup", folder, 1, 3600, set())["setup"]
-        if not setup["finished"]:
-            raise SystemExit(f"could not prepare {folder}: {setup.get('error')}")
-        results: dict[str, dict[str, Any]] = {}
-        measured = [f"{row}/{path}" for row, paths in _stages() if not row.startswith(QUERY_PREFIX) for path in paths]
-        measured[9:9] = ["queries/default", "queries/naive", "queries/pyoxigraph"]  # after parse, reason, validate
-        for stage in measured:
-            if stage in unfinished:
-                results[stage] = {"stage": stage, "skipped": unfinished[stage]}
-                continue
-            skip = set(unfinished) if stage.startswith("queries/") else set()
-            for key, figures in _run_stage(stage, folder, args.repeat, args.timeout, skip).items():
-                results[key] = figures
-                if not figures["times"]:
-                    unfinished[key] = label
-                print(f"   {key:40} {_seconds(figures, args.timeout):>28} {_memory(figures):>12}", flush=True)
-        for key, where in unfinished.items():
-            results.setdefault(key, {"stage": key, "skipped": where})
-        lines += _table(label, triples, results, args.timeout)
-        (folder / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+        results = _measure_folder(folder, label, triples, args, unfinished)
+        lines += _table(f"{label} ({triples:,} asserted triples)", folder, results, args.timeout)
+        args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for name in filter(None, args.real.split(",")):
+        folder, triples = _real_folder(name, args.work)
+        results = _measure_folder(folder, name, triples, args, {})
+        title = f"{REAL[name]['title']} ({triples:,} triples) with the packaged graph"
+        lines += _table(title, folder, results, args.timeout)
         args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {args.output}")
 

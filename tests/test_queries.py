@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
+import os
+import shutil
+from pathlib import Path
+
 import pytest
 
 from kg import KnowledgeGraph, ParameterError, UnknownQueryError, stored_queries, stored_query
@@ -437,3 +442,48 @@ def test_describe_shows_qualifiers_and_derivations(shipped: KnowledgeGraph) -> N
         f"{DERIVATION}strict-vegetarian-diet--leadsTo--peripheral-neuropathy",
         "possible; chronic",
     ) in rows
+
+
+# ------------------------------------------------------------------ joining with a real ontology
+
+ROOT = Path(__file__).resolve().parents[1]
+DOID_QUERY = ROOT / "docs" / "examples" / "doid-ancestors.rq"
+
+
+def doid_release() -> Path:
+    """The Disease Ontology release in the shared datasets folder (real public data, not in the repository)."""
+    folder = Path(os.environ.get("KG_DATASETS") or ROOT.parent / "shared" / "datasets")
+    path = folder / "doid-2016-09-01.ttl.gz"
+    if not path.exists():
+        pytest.skip(f"{path} is absent: the shared datasets folder is not here (KG_DATASETS names another one)")
+    return path
+
+
+def test_readme_shows_the_doid_join_as_it_is_in_docs_examples() -> None:
+    query = DOID_QUERY.read_text(encoding="utf-8")
+    assert query[query.index("PREFIX") :] in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_doid_join_places_every_mapped_disorder_in_the_disease_ontology(tmp_path: Path) -> None:
+    # A plain copy: reading .gz is the loader's to test, this is about the join.
+    release = tmp_path / "doid.ttl"
+    with gzip.open(doid_release(), "rb") as compressed, release.open("wb") as plain:
+        shutil.copyfileobj(compressed, plain)
+    graph = KnowledgeGraph.load(extra=[release])
+    result = graph.query(DOID_QUERY.read_text(encoding="utf-8"), inferred=False, timeout=None)
+    rows = {(str(row["entityLabel"]), str(row["doid"]).rsplit("_", 1)[1]): row for row in result.dicts()}
+    mapped = {
+        (line.split("\t")[1], line.split("\t")[3].removeprefix("DOID:"))
+        for line in (ROOT / "data" / "mappings.sssom.tsv").read_text(encoding="utf-8").splitlines()
+        if "\tDOID:" in line and not line.startswith("#")
+    }
+    assert set(rows) == mapped
+    assert len(rows) == 16
+    neuropathy = rows["peripheral neuropathy", "870"]
+    assert (str(neuropathy["doidLabel"]), str(neuropathy["ancestors"])) == (
+        "neuropathy",
+        "peripheral nervous system disease < nervous system disease < disease of anatomical entity < disease",
+    )
+    assert str(rows["vitamin B12 deficiency", "0050731"]["ancestors"]).endswith("disease of metabolism < disease")
+    assert str(rows["autoimmune disease", "417"]["doidLabel"]) == "hypersensitivity reaction type II disease"
+    assert "ancestors" not in rows["underlying disease", "4"]  # DOID:4 'disease' is the root
