@@ -13,7 +13,7 @@ from kg.errors import InputError, NoResultsError
 
 if TYPE_CHECKING:
     from kg.command_spec import Graphs
-    from kg.limits import Default
+    from kg.limit_values import Default
     from kg.remote import RemoteGraph
     from kg.results import QueryResult
 
@@ -168,7 +168,7 @@ def _limited(
     as quick as opening the snapshot), and an ad-hoc query only once this process has cut itself off the
     network (kg.sandbox). Called from other Python code (main([...])), the API's sandboxed workers do it.
     """
-    from kg.limits import DEFAULT, DEFAULT_TIMEOUT, STORED_TIMEOUT, WORKER_MEMORY_BYTES
+    from kg.limit_values import DEFAULT, DEFAULT_TIMEOUT, STORED_TIMEOUT, WORKER_MEMORY_BYTES
     from kg.sandbox import confine_network, watchdog
 
     timeout, max_rows = _limit(args.timeout), _limit(args.max_rows)
@@ -191,7 +191,7 @@ def _stop(reason: str) -> None:
 
 def _limit(value: Number | None) -> Number | Default | None:
     """The CLI's limit options: left out is the library's default, 0 is no limit."""
-    from kg.limits import DEFAULT
+    from kg.limit_values import DEFAULT
 
     if value is None:
         return DEFAULT

@@ -12,15 +12,7 @@ import pyoxigraph as ox
 from kg.engine import OxigraphEngine, check_untrusted, run_with_rdflib
 from kg.errors import ParameterError
 from kg.hub import Hub
-from kg.limits import (
-    DEFAULT,
-    DEFAULT_MAX_ROWS,
-    DEFAULT_TIMEOUT,
-    STORED_MAX_ROWS,
-    STORED_TIMEOUT,
-    Default,
-    QueryWorkers,
-)
+from kg.limit_values import DEFAULT, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, STORED_MAX_ROWS, STORED_TIMEOUT, Default
 from kg.nodes import Term, to_rdflib
 from kg.prefixes import PREFIXES
 from kg.queries import StoredQuery, stored_query
@@ -33,6 +25,7 @@ if TYPE_CHECKING:
     from rdflib import Graph, URIRef
 
     from kg.explain import Explanation
+    from kg.limits import QueryWorkers
 
 __all__ = ["Queryable"]
 
@@ -241,7 +234,8 @@ class Queryable(Hub):
         """Sandboxed worker processes holding this graph (kept and reused per graph and settings); `network`
         keeps their network (only for a caller who opted into SERVICE). They open the snapshot, when the graph
         is one, or load its N-Triples."""
-        from kg.worker import GraphSource  # the worker machinery loads only when a query needs a worker
+        from kg.limits import QueryWorkers  # the worker machinery loads only when a query needs a worker
+        from kg.worker import GraphSource
 
         self._sync()
         if inferred:
