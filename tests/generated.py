@@ -66,3 +66,15 @@ def pyshacl_reference() -> tuple[str, set[Triple]]:
     """The recorded pyshacl results (focus node, path, source shape) of the violation variant, and its digest."""
     recorded = json.loads((REFERENCES / "pyshacl-results.json").read_text(encoding="utf-8"))
     return recorded["input_sha256"], {(r[0], r[1], r[2]) for r in recorded["results"]}
+
+
+def query_digest(sparql: str) -> str:
+    """The SHA-256 of a stored query's text: a recorded answer holds only for the text it was computed from."""
+    return hashlib.sha256(sparql.encode("utf-8")).hexdigest()
+
+
+def rdflib_rows_reference() -> tuple[str, dict[str, dict[str, object]]]:
+    """The recorded rows of every stored query on rdflib's engine over the reasoned 10k graph (terms as N3), and the
+    input digest they were computed from."""
+    recorded = json.loads(gzip.decompress((REFERENCES / "rdflib-rows.json.gz").read_bytes()))
+    return recorded["input_sha256"], recorded["queries"]
