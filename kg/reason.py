@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import re
 from importlib.metadata import version
 from pathlib import Path
@@ -14,6 +13,7 @@ from kg.closure import UnsupportedError, by_predicate, entailments, is_noise_ter
 from kg.derive import derivation_triples
 from kg.errors import InputError
 from kg.progress import stage
+from kg.snapshot import cache_directory
 from kg.triples import Triple, ntriples, read_triples
 
 if TYPE_CHECKING:
@@ -139,15 +139,6 @@ def entail(asserted: Graph, method: str = "auto") -> Graph:
             continue
         inferred.add((subject, predicate, obj))
     return inferred
-
-
-def cache_directory() -> Path:
-    """$KG_CACHE_DIR, else $XDG_CACHE_HOME/neuropathy-kg, else ~/.cache/neuropathy-kg."""
-    explicit = os.environ.get("KG_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "neuropathy-kg"
 
 
 def _versions(reasoner: str) -> str:

@@ -49,7 +49,8 @@ _COMPLETE = "complete"
 
 
 def cache_directory() -> Path:
-    """$KG_CACHE_DIR, else $XDG_CACHE_HOME/neuropathy-kg, else ~/.cache/neuropathy-kg (as kg.reason's cache)."""
+    """$KG_CACHE_DIR, else $XDG_CACHE_HOME/neuropathy-kg, else ~/.cache/neuropathy-kg (snapshots and the reasoning
+    cache, kg.reason)."""
     explicit = os.environ.get("KG_CACHE_DIR")
     if explicit:
         return Path(explicit)
