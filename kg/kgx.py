@@ -10,14 +10,14 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from kg.errors import DataFileError, InputError
 from kg.export import write_atomically
 from kg.mappings import MappingRow, read_mapping_set
-from kg.nt_lines import literal_parts, merged_lines, split_line
+from kg.nt_lines import merged_lines, rdflib_term, split_line
 from kg.packaged import mapping_file, source_document
 from kg.snapshot import ASSERTED_GRAPH
 from kg.terms import NKG, OA, PREFIXES, compact
@@ -119,7 +119,7 @@ class NTriplesView:
             self._objects[subject, predicate].append(obj)
 
     def objects(self, subject: Node, predicate: Node) -> list[Node]:
-        return [_term(text) for text in sorted(self._objects.get((str(subject), str(predicate)), ()))]
+        return [rdflib_term(text) for text in sorted(self._objects.get((str(subject), str(predicate)), ()))]
 
     def value(self, subject: Node, predicate: Node) -> Node | None:
         found = self.objects(subject, predicate)
@@ -127,7 +127,7 @@ class NTriplesView:
 
     def subject_objects(self, predicate: Node) -> list[tuple[Node, Node]]:
         return [
-            (URIRef(subject), _term(obj))
+            (URIRef(subject), rdflib_term(obj))
             for (subject, used), objects in self._objects.items()
             if used == str(predicate) and not subject.startswith("_:")
             for obj in objects
@@ -138,15 +138,6 @@ class NTriplesView:
 
     def __contains__(self, triple: tuple[Node, Node, Node]) -> bool:
         return triple[2] in self.objects(triple[0], triple[1])
-
-
-def _term(text: str) -> Node:
-    if text.startswith("_:"):
-        return BNode(text[2:])
-    if not text.startswith('"'):
-        return URIRef(text)
-    value, language, datatype = literal_parts(text)
-    return Literal(value, lang=language or None, datatype=URIRef(datatype) if datatype else None)
 
 
 def kgx_tables(graph: Graph | NTriplesView, mapping: BiolinkMapping, mapping_rows: list[MappingRow]) -> tuple[str, str]:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
+
+if TYPE_CHECKING:
+    from rdflib.term import Node
 
 __all__ = [
     "NotCanonicalError",
@@ -13,6 +17,7 @@ __all__ = [
     "literal_parts",
     "merged_lines",
     "part_lines",
+    "rdflib_term",
     "split_line",
     "unescape",
 ]
@@ -64,6 +69,18 @@ def literal_parts(term: str) -> tuple[str, str, str]:
     if suffix[0] == "@":
         return value, suffix[1:], ""
     return value, "", suffix[3:-1]
+
+
+def rdflib_term(text: str) -> Node:
+    """The rdflib term of one term as `split_line` gives it (IRIs without brackets, `_:label`, N-Triples literals)."""
+    from rdflib import BNode, Literal, URIRef  # only the rdflib-facing readers (KGX, the reference tests) ask
+
+    if text.startswith("_:"):
+        return BNode(text[2:])
+    if not text.startswith('"'):
+        return URIRef(text)
+    value, language, datatype = literal_parts(text)
+    return Literal(value, lang=language or None, datatype=URIRef(datatype) if datatype else None)
 
 
 def canonical_ntriples_text(data: bytes) -> str:

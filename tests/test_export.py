@@ -9,13 +9,12 @@ import random
 
 import pyoxigraph
 import pytest
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
-from rdflib.term import Node
 
 from kg import InputError, KnowledgeGraph
 from kg.export import export_ntriples, serialize, write_ntriples_as
-from kg.nt_lines import literal_parts, merged_lines, split_line
+from kg.nt_lines import merged_lines, rdflib_term, split_line
 from kg.packaged import data_files, ontology_files
 from kg.terms import GRAPH
 
@@ -208,15 +207,6 @@ def test_turtle_from_ntriples_matches_rdflibs_writer_on_awkward_graphs(seed: int
     ntriples = _random_ntriples(seed)
     graph = Graph(bind_namespaces="none")
     for line in merged_lines(ntriples):  # blank nodes labelled as the writer numbers them, so both order alike
-        subject, predicate, obj = (_rdflib_term(term) for term in split_line(line))
+        subject, predicate, obj = (rdflib_term(term) for term in split_line(line))
         graph.add((subject, predicate, obj))
     assert export_ntriples(ntriples, None, "turtle") == serialize(graph, None, "turtle")
-
-
-def _rdflib_term(text: str) -> Node:
-    if text.startswith("_:"):
-        return BNode(text[2:])
-    if not text.startswith('"'):
-        return URIRef(text)
-    value, language, datatype = literal_parts(text)
-    return Literal(value, lang=language or None, datatype=URIRef(datatype) if datatype else None)
