@@ -12,33 +12,18 @@ __all__ = ["asserted_ntriples", "expand", "merged", "ntriples_of"]
 
 
 def ntriples_of(source: Path | Traversable, *, label: str | None = None) -> bytes:
-    """One RDF file as exact N-Triples. ADAPTER, to be replaced by kg.load.ntriples_of once the load stage's
-    branch is merged: today's rdflib loader (errors with file and line), then its graph written as N-Triples."""
-    try:
-        from kg.load import ntriples_of as native  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        from kg.export import canonical_ntriples
-        from kg.store import new_graph, parse_into
+    """kg.load.ntriples_of, imported on first use: a command that opens a built store never loads the parsers."""
+    from kg.load import ntriples_of as read
 
-        graph = new_graph()
-        parse_into(graph, source, label=label)
-        return canonical_ntriples(graph)
-    data: bytes = native(source, label=label)
-    return data
+    return read(source, label=label)
 
 
 def _mapping_ntriples() -> bytes:
-    """The packaged SSSOM mapping set as SKOS triples (ADAPTER until kg.mappings.mapping_ntriples is merged)."""
-    from kg import mappings
+    """The packaged SSSOM mapping set as SKOS triples."""
+    from kg.mappings import mapping_ntriples, read_mapping_set
 
-    metadata, rows = mappings.read_mapping_set(mapping_file())
-    native = getattr(mappings, "mapping_ntriples", None)
-    if native is not None:
-        data: bytes = native(metadata, rows)
-        return data
-    from kg.export import canonical_ntriples
-
-    return canonical_ntriples(mappings.mappings_graph(metadata, rows))
+    metadata, rows = read_mapping_set(mapping_file())
+    return mapping_ntriples(metadata, rows)
 
 
 def merged(parts: Iterable[bytes]) -> bytes:

@@ -199,16 +199,10 @@ class KnowledgeGraph(Queryable):
 
     def export(self, format: str = "turtle", *, inferred: bool = False) -> bytes:
         """The asserted graph (plus inferred triples if asked) in turtle, ntriples, jsonld, rdfxml or trig."""
-        from kg import export
+        from kg.export import export_ntriples
 
-        native = getattr(export, "export_ntriples", None)
-        if native is not None:  # the export stage's streaming writer, once merged
-            data: bytes = native(self.ntriples(ASSERTED_GRAPH), self._inferred_ntriples() if inferred else None, format)
-            return data
-        return export.serialize(self.asserted, self.reason() if inferred else None, format)
-
-    def _inferred_ntriples(self) -> bytes:
-        return self.ntriples(INFERRED_GRAPH)
+        inferred_ntriples = self.ntriples(INFERRED_GRAPH) if inferred else None
+        return export_ntriples(self.ntriples(ASSERTED_GRAPH), inferred_ntriples, format)
 
     def ntriples(self, name: ox.NamedNode = ASSERTED_GRAPH) -> bytes:
         """The exact N-Triples of ASSERTED_GRAPH or INFERRED_GRAPH (reasoning first if needed)."""

@@ -241,10 +241,9 @@ def _table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     return "\n".join("\t".join(row) for row in [columns, *rows]) + "\n"
 
 
-def kgx_source(graph: KnowledgeGraph) -> Graph | bytes:
-    """What `write_kgx` reads of `graph`: the hub's exact asserted N-Triples where it keeps them, else its graph."""
-    reader = getattr(graph, "ntriples", None)
-    return bytes(reader(ASSERTED_GRAPH)) if reader is not None else graph.asserted
+def kgx_source(graph: KnowledgeGraph) -> bytes:
+    """What `write_kgx` reads of `graph`: the hub's exact asserted N-Triples."""
+    return graph.ntriples(ASSERTED_GRAPH)
 
 
 def write_kgx(graph: Graph | bytes, directory: Path) -> list[Path]:
