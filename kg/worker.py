@@ -15,9 +15,9 @@ from typing import IO, TYPE_CHECKING, cast
 
 import pyoxigraph as ox
 
-from kg.engine import OxigraphEngine, check_untrusted, run_with_rdflib
+from kg.engine import OxigraphEngine, check_untrusted, planned, run_with_rdflib
 from kg.errors import KGError, QueryError, ResultLimitError
-from kg.nodes import Term, to_native
+from kg.nodes import Term
 from kg.prefixes import PREFIXES
 from kg.results import QueryResult
 from kg.rowcount import NATIVE_FORMATS, RowCountingWriter, RowLimitReachedError
@@ -173,9 +173,7 @@ class _Runner:
         """A SELECT or ASK answer as Oxigraph writes it (no Python term per value), counted against `max_rows`;
         a graph (CONSTRUCT, DESCRIBE) as a QueryResult, which the caller writes."""
         assert self._store is not None
-        substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
-            ox.Variable(variable): to_native(term) for variable, term in bindings.items()
-        }
+        sparql, substitutions = planned(sparql, bindings)
         writer = RowCountingWriter(name, max_rows)
         try:
             answer = self._store.query(
