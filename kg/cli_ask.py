@@ -125,11 +125,11 @@ def serve(args: argparse.Namespace, graphs: Graphs) -> int:
 
 def _print_result(result: QueryResult, output_format: str, require_rows: bool) -> int:
     if result.is_graph:
-        from kg.export import canonical_turtle  # only CONSTRUCT and DESCRIBE answer with a graph (rdflib loads here)
+        from kg.export import export_ntriples
 
-        assert result.graph is not None
-        sys.stdout.write(canonical_turtle(result.graph).decode("utf-8"))
-        if not len(result.graph):
+        triples = result.ntriples()
+        sys.stdout.write(export_ntriples(triples, None, "turtle").decode("utf-8"))
+        if not triples:
             print("kg: the query returned no triples", file=sys.stderr)
         return 0
     if output_format == "table":

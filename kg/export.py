@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import gc
-import importlib
 import io
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import pyoxigraph as ox
 
 from kg.errors import InputError
 from kg.nt_lines import NotCanonicalError, part_lines
 from kg.output import write_atomically
-from kg.terms import GRAPH, PREFIXES
+from kg.prefixes import PREFIXES
+from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH
 from kg.turtle_writer import write_turtle
 
 if TYPE_CHECKING:  # rdflib only for the graph-based writers and the reference checks, imported when used
@@ -90,7 +90,7 @@ def _write(asserted: bytes, inferred: bytes | None, name: str, out: BinaryIO) ->
             out.write(("\n".join(lines[start : start + 65536]) + "\n").encode("utf-8"))
         return
     if name == "trig":
-        graphs = (f" <{GRAPH.asserted}> .\n", f" <{GRAPH.inferred}> .\n")
+        graphs = (f" <{ASSERTED_GRAPH.value}> .\n", f" <{INFERRED_GRAPH.value}> .\n")
         quads = "".join(
             ("\n".join(lines) + "\n").replace(" .\n", graph)
             for lines, graph in zip(parts, graphs, strict=True)
@@ -106,25 +106,9 @@ def _write(asserted: bytes, inferred: bytes | None, name: str, out: BinaryIO) ->
 
 def file_ntriples(path: Path) -> bytes:
     """One RDF file's exact N-Triples; a bad file is a DataFileError naming file and line."""
-    try:  # the load stage's reader, once it is there
-        reader: Any = getattr(importlib.import_module("kg.load"), "ntriples_of", None)
-    except ImportError:
-        reader = None
-    if reader is not None:
-        return bytes(reader(path))
-    from rdflib import Graph
+    from kg.load import ntriples_of  # the load stage's reader and its checks
 
-    from kg.store import parse_into
-
-    graph = Graph(bind_namespaces="none")
-    parse_into(graph, path)  # its checks and messages; Oxigraph then reads it in order, where it reads the syntax
-    syntax = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
-    try:
-        if syntax is not None:
-            return ox.serialize(ox.parse(path.read_bytes(), format=syntax), format=ox.RdfFormat.N_TRIPLES) or b""
-    except (SyntaxError, ValueError):
-        pass
-    return graph.serialize(format="nt", encoding="utf-8")
+    return ntriples_of(path)
 
 
 def canonical_turtle_file(path: Path) -> bytes:
@@ -183,15 +167,15 @@ def serialize(asserted: Graph, inferred: Graph | None, format: str) -> bytes:
 
 
 def _trig(asserted: Graph, inferred: Graph | None) -> bytes:
-    from rdflib import Dataset
+    from rdflib import Dataset, URIRef
 
     dataset = Dataset()
     for prefix, namespace in PREFIXES.items():
         dataset.bind(prefix, namespace)
-    for graph_name, graph in (("asserted", asserted), ("inferred", inferred)):
+    for graph_name, graph in ((ASSERTED_GRAPH, asserted), (INFERRED_GRAPH, inferred)):
         if graph is None:
             continue
-        named = dataset.graph(GRAPH[graph_name])
+        named = dataset.graph(URIRef(graph_name.value))
         for triple in graph:
             named.add(triple)
     return dataset.serialize(format="trig", encoding="utf-8")

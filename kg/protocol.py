@@ -11,7 +11,7 @@ from rdflib.namespace import RDF, SH, VOID, XSD, Namespace
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from kg.export import canonical_ntriples, canonical_turtle, serialize
+from kg.export import export_ntriples
 from kg.results import QueryResult
 from kg.store import new_graph
 from kg.terms import PREFIXES
@@ -59,12 +59,7 @@ class HTTPProblemError(Exception):
 
 def _graph_writer(name: str) -> Callable[[QueryResult], bytes]:
     def write(result: QueryResult) -> bytes:
-        graph = result.graph if result.graph is not None else new_graph()
-        if name == "turtle":
-            return canonical_turtle(graph)
-        if name == "ntriples":
-            return canonical_ntriples(graph)
-        return serialize(graph, None, name)
+        return export_ntriples(result.ntriples(), None, name)
 
     return write
 

@@ -84,6 +84,15 @@ class QueryResult:
             self._graph = graph
         return self._graph
 
+    def ntriples(self) -> bytes:
+        """A CONSTRUCT's or DESCRIBE's triples as N-Triples, each once (b"" for SELECT and ASK); without rdflib
+        when the engine gave pyoxigraph triples, which is what `kg query` and the endpoint write graphs from."""
+        if self._triples is not None:
+            return ox.serialize(dict.fromkeys(self._triples), format=ox.RdfFormat.N_TRIPLES) or b""
+        if self._graph is not None:
+            return self._graph.serialize(format="nt", encoding="utf-8")
+        return b""
+
     @property
     def is_graph(self) -> bool:
         """Whether this is a CONSTRUCT's or DESCRIBE's result (without building the graph)."""

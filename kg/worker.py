@@ -107,7 +107,7 @@ def _loop(connection: Connection, engine: str, isolated: bool) -> None:
                     result.variables,
                     result.native_rows,  # pyoxigraph terms: the parent needs no rdflib to read them
                     result.boolean,
-                    None if result.graph is None else list(result.graph),
+                    result.ntriples() if result.is_graph else None,
                 )
             )
         except KGError as error:
@@ -227,12 +227,7 @@ def reply_of(reply: object) -> QueryResult | bytes:
     if isinstance(reply, bytes):
         return reply
     assert isinstance(reply, tuple)
-    variables, rows, boolean, triples = reply
-    graph = None
-    if triples is not None:
-        from kg.store import new_graph  # rdflib: graphs (CONSTRUCT, DESCRIBE) only
-
-        graph = new_graph()
-        for triple in triples:
-            graph.add(triple)
-    return QueryResult(variables=variables, rows=rows, boolean=boolean, graph=graph)
+    variables, rows, boolean, ntriples = reply
+    if ntriples is None:
+        return QueryResult(variables=variables, rows=rows, boolean=boolean)
+    return QueryResult(variables=(), triples=list(ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)))

@@ -297,3 +297,26 @@ def test_an_empty_construct_says_so_on_stderr(capsys: pytest.CaptureFixture[str]
     assert code == 0
     assert out.strip() == ""  # an empty graph in Turtle
     assert err.splitlines() == ["kg: the query returned no triples"]
+
+
+def test_a_construct_answer_is_written_without_rdflib_each_triple_once() -> None:
+    """`kg sparql` writes a CONSTRUCT's graph as canonical Turtle from Oxigraph's triples: no rdflib on the
+    way, and a triple the template makes twice is written once."""
+    program = (
+        "import sys\nfrom kg.cli import main\nsys.argv[0] = 'kg'\ncode = main()\n"
+        "print(*sorted({m.split('.')[0] for m in sys.modules} & {'kg', 'rdflib', 'owlrl'}), file=sys.stderr)\n"
+        "sys.exit(code)"
+    )
+    query = (
+        "CONSTRUCT { ?s <http://example.org/p> ?o . ?s <http://example.org/p> ?o } "
+        "WHERE { VALUES ?s { entity:peripheral-neuropathy } ?s rdfs:label ?o }"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program, "sparql", query], capture_output=True, text=True, check=True
+    )
+    assert result.stdout == (
+        "@prefix entity: <https://w3id.org/neuropathy-kg/entity/> .\n"
+        "@prefix ns1: <http://example.org/> .\n\n"
+        'entity:peripheral-neuropathy ns1:p "peripheral neuropathy"@en .\n\n'
+    )
+    assert result.stderr.splitlines()[-1] == "kg"
