@@ -140,11 +140,8 @@ class OxigraphEngine:
             raise QueryError(f"{origin}: query failed: {_first_line(error)}") from None
 
     def _evaluate(self, sparql: str, bindings: Bindings, origin: str, max_rows: int | None = None) -> QueryResult:
-        sparql, substitutions = planned(sparql, bindings)
         try:
-            answer = self._store.query(
-                sparql, prefixes=PREFIXES, substitutions=substitutions, default_graph=self._default_graph
-            )
+            answer = query_planned(self._store, sparql, bindings, self._default_graph)
         except SyntaxError as error:
             raise QueryError(f"{origin}: not a valid SPARQL query: {_first_line(error)}") from None
         except (ValueError, OSError) as error:
@@ -156,6 +153,23 @@ class OxigraphEngine:
         variables = tuple(variable.value for variable in answer.variables)
         rows = tuple(tuple(solution[v] for v in variables) for solution in _within_limit(answer, max_rows, origin))
         return QueryResult(variables=variables, rows=rows)
+
+
+def query_planned(
+    store: ox.Store,
+    sparql: str,
+    bindings: Bindings,
+    default_graph: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] | None,
+) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    """Oxigraph's answer to `sparql` with `bindings` (see `planned`); a query the VALUES block makes invalid (one
+    that BINDs a bound variable) runs with the substitutions alone, as it did before the block."""
+    text, substitutions = planned(sparql, bindings)
+    try:
+        return store.query(text, prefixes=PREFIXES, substitutions=substitutions, default_graph=default_graph)
+    except SyntaxError:
+        if text == sparql:
+            raise
+    return store.query(sparql, prefixes=PREFIXES, substitutions=substitutions, default_graph=default_graph)
 
 
 def planned(sparql: str, bindings: Bindings) -> tuple[str, dict[ox.Variable, Term]]:

@@ -15,10 +15,9 @@ from typing import IO, TYPE_CHECKING, cast
 
 import pyoxigraph as ox
 
-from kg.engine import OxigraphEngine, check_untrusted, planned, run_with_rdflib
+from kg.engine import OxigraphEngine, check_untrusted, query_planned, run_with_rdflib
 from kg.errors import KGError, QueryError, ResultLimitError
 from kg.nodes import Term
-from kg.prefixes import PREFIXES
 from kg.results import QueryResult
 from kg.rowcount import NATIVE_FORMATS, RowCountingWriter, RowLimitReachedError
 from kg.sandbox import BIG_STACK_BYTES, confine_network
@@ -173,12 +172,9 @@ class _Runner:
         """A SELECT or ASK answer as Oxigraph writes it (no Python term per value), counted against `max_rows`;
         a graph (CONSTRUCT, DESCRIBE) as a QueryResult, which the caller writes."""
         assert self._store is not None
-        sparql, substitutions = planned(sparql, bindings)
         writer = RowCountingWriter(name, max_rows)
         try:
-            answer = self._store.query(
-                sparql, prefixes=PREFIXES, substitutions=substitutions, default_graph=self._default_graph
-            )
+            answer = query_planned(self._store, sparql, bindings, self._default_graph)
             if isinstance(answer, ox.QueryTriples):
                 triples = []
                 for count, triple in enumerate(answer, start=1):

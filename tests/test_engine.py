@@ -74,3 +74,12 @@ def test_bound_values_are_written_where_oxigraph_plans_from_them() -> None:
         "SELECT ?x WHERE { ?x ?p ?o }",
         {ox.Variable("o"): blank},
     )
+
+
+def test_a_query_that_binds_a_bound_variable_still_runs_with_the_value_substituted() -> None:
+    """The VALUES block would make `BIND(… AS ?x)` invalid when `x` is bound: such a query runs as it did before
+    the block, with Oxigraph's substitution (which gives no row, `x` being bound to another value)."""
+    engine = OxigraphEngine.from_ntriples(b'<http://example.org/a> <http://example.org/p> "1" .\n')
+    sparql = "SELECT ?x WHERE { BIND(1 AS ?x) }"
+    assert engine.run(sparql, {}, "test").rows == ((Literal(1),),)
+    assert engine.run(sparql, {"x": Literal(2)}, "test").rows == ()
