@@ -35,9 +35,10 @@ def validate(args: argparse.Namespace, graphs: Graphs) -> int:
 
 def reason(args: argparse.Namespace, graphs: Graphs) -> int:
     graph = graphs.loaded()
-    inferred = graph.reason(cache=not args.no_cache, method=args.reasoner)
-    print(f"asserted triples: {len(graph.asserted)}")
-    print(f"inferred triples: {len(inferred)}")
+    inferred = graph.infer(cache=not args.no_cache, method=args.reasoner)
+    asserted = graph.ntriples().count(b"\n")
+    print(f"asserted triples: {asserted}")
+    print(f"inferred triples: {inferred}")
     return 0
 
 

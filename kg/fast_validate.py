@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, QuerySolution, QuerySolutions, RdfFormat, Store, parse
 
 from kg.errors import DataFileError
+from kg.prefixes import compact
 from kg.shacl_sparql import Check, DatatypeCheck, compile_shapes
-from kg.terms import compact
 from kg.validation_report import ValidationReport, ValidationResult, sort_key
 
 __all__ = ["native_validate", "rudof_validate"]

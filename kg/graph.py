@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from collections import Counter
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -16,6 +15,7 @@ from kg.engine import ENGINES
 from kg.errors import InputError
 from kg.hub import Hub
 from kg.packaged import data_files, mapping_file, ontology_files, shapes_files
+from kg.prefixes import PREFIXES
 from kg.querying import Queryable
 from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH, Snapshot, cache_directory, read_inputs, snapshot_key
 
@@ -105,6 +105,11 @@ class KnowledgeGraph(Queryable):
         """
         self._infer(cache=cache, cache_dir=cache_dir, method=method)
         return self.view(INFERRED_GRAPH)
+
+    def infer(self, *, cache: bool = True, cache_dir: Path | None = None, method: str = "auto") -> int:
+        """`reason` without the rdflib view it returns: the number of inferred triples (derivations included)."""
+        self._infer(cache=cache, cache_dir=cache_dir, method=method)
+        return self.ntriples(INFERRED_GRAPH).count(b"\n")
 
     def _infer(self, *, cache: bool = True, cache_dir: Path | None = None, method: str = "auto") -> None:
         """Fill INFERRED_GRAPH unless it is there already; an inconsistent graph is refused (InconsistentDataError)."""
@@ -211,23 +216,29 @@ class KnowledgeGraph(Queryable):
         return super().ntriples(name)
 
     def stats(self) -> dict[str, int]:
-        """Counts of triples and of resources per project class."""
-        from rdflib import URIRef
-        from rdflib.namespace import OWL, RDF
-
-        from kg.terms import NKG
-
-        counts: dict[str, int] = {"asserted triples": len(self.asserted), "inferred triples": len(self.reason())}
-        classes = Counter(
-            str(cls).removeprefix(str(NKG))
-            for cls in self.asserted.objects(None, RDF.type)
-            if isinstance(cls, URIRef) and str(cls).startswith(str(NKG))
-        )
-        for cls_name in sorted(classes):
-            counts[f"{cls_name} resources"] = len(set(self.asserted.subjects(RDF.type, NKG[cls_name])))
-        counts["OWL classes"] = len(set(self.asserted.subjects(RDF.type, OWL.Class)))
-        counts["object properties"] = len(set(self.asserted.subjects(RDF.type, OWL.ObjectProperty)))
+        """Counts of triples, and of the asserted resources of each project class, OWL class and object property
+        (counted on the store and the N-Triples: no rdflib view is built, whatever the graph's size)."""
+        self._infer()
+        counts = {name: self.ntriples(graph).count(b"\n") for name, graph in _COUNTED_GRAPHS}
+        rows = self.query_packaged(_RESOURCES_PER_CLASS, "kg stats", inferred=False).native_rows
+        per_class = {
+            iri.value: int(count.value)
+            for iri, count in rows
+            if isinstance(iri, ox.NamedNode) and isinstance(count, ox.Literal)
+        }
+        namespace = PREFIXES["nkg"]
+        for iri in sorted(iri for iri in per_class if iri.startswith(namespace)):
+            counts[f"{iri.removeprefix(namespace)} resources"] = per_class[iri]
+        counts["OWL classes"] = per_class.get(PREFIXES["owl"] + "Class", 0)
+        counts["object properties"] = per_class.get(PREFIXES["owl"] + "ObjectProperty", 0)
         return counts
+
+
+_COUNTED_GRAPHS = (("asserted triples", ASSERTED_GRAPH), ("inferred triples", INFERRED_GRAPH))
+_RESOURCES_PER_CLASS = """SELECT ?class (COUNT(DISTINCT ?resource) AS ?count) WHERE {
+    ?resource a ?class .
+    FILTER(isIRI(?class) && (STRSTARTS(STR(?class), STR(nkg:)) || ?class IN (owl:Class, owl:ObjectProperty)))
+} GROUP BY ?class"""
 
 
 def _shapes(wanted: Callable[[str], bool]) -> bytes:

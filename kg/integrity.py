@@ -8,18 +8,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
-
-from rdflib import BNode, Graph, URIRef
-from rdflib.term import Node
+from typing import TYPE_CHECKING
 
 from kg.engine import OxigraphEngine
 from kg.errors import DataFileError, InconsistentDataError
 from kg.export import canonical_ntriples
+from kg.integrity_lines import what_graph_rules_read, what_user_rules_read
 from kg.packaged import data_files, integrity_query_files, ontology_files
-from kg.store import new_graph, parse_into
-from kg.terms import compact
-from kg.triples import Triple, ntriples, read_triples
+from kg.prefixes import compact
 from kg.validate import ValidationResult
+
+if TYPE_CHECKING:  # rdflib holds a finding's terms, made only when a rule finds something
+    from rdflib import Graph
+    from rdflib.term import Node
 
 __all__ = [
     "IntegrityFinding",
@@ -78,6 +79,8 @@ class IntegrityFinding:
 
 
 def _short(term: Node) -> str:
+    from rdflib import URIRef
+
     if isinstance(term, URIRef):
         return compact(str(term)) or f"<{term}>"
     return str(term.n3()) if hasattr(term, "n3") else str(term)
@@ -112,10 +115,10 @@ def integrity_rules(scope: str | None = None) -> list[IntegrityRule]:
     return [rule for rule in rules if scope is None or rule.scope == scope]
 
 
-def _rows(graph: Graph, rules: list[IntegrityRule]) -> list[tuple[IntegrityRule, Node, Node, Node]]:
-    if not rules or len(graph) == 0:
+def _rows(data: bytes, rules: list[IntegrityRule]) -> list[tuple[IntegrityRule, Node, Node, Node]]:
+    if not rules or not data:
         return []
-    engine = OxigraphEngine(graph)
+    engine = OxigraphEngine.from_ntriples(data)
     found = []
     for rule in rules:
         for entity, prop, value in engine.run(rule.sparql, {}, f"queries/integrity/{rule.name}.rq").rows:
@@ -126,6 +129,8 @@ def _rows(graph: Graph, rules: list[IntegrityRule]) -> list[tuple[IntegrityRule,
 
 @functools.cache
 def _packaged() -> Graph:
+    from kg.store import new_graph, parse_into
+
     graph = new_graph()
     for entry in [*ontology_files(), *data_files()]:
         parse_into(graph, entry, label=f"kg/{entry.name}")
@@ -134,23 +139,27 @@ def _packaged() -> Graph:
 
 def check_user_files(files: Sequence[Path]) -> list[IntegrityFinding]:
     """What the user's files state about the project's vocabulary, RDF/OWL themselves, or project entities'
-    identity: each statement with the file it is in (statements the packaged files make too are left out)."""
+    identity: each statement with the file it is in (statements the packaged files make too are left out).
+    The rules run on Oxigraph over the few lines of each file they can match (`kg.integrity_lines`)."""
     if not files:
         return []
-    per_file: list[tuple[str, Graph]] = []
-    union = new_graph()
-    for path in files:
-        graph = new_graph()
-        parse_into(graph, path)
-        per_file.append((str(path), graph))
-        union += graph
-    rows = _rows(union, integrity_rules("user"))
-    packaged = _packaged() if rows else new_graph()
+    from kg.load import ntriples_of
+
+    per_file = [(str(path), what_user_rules_read(ntriples_of(path))) for path in files]
+    rows = _rows(b"".join(data for _name, data in per_file), integrity_rules("user"))
+    if not rows:
+        return []
+    from rdflib import BNode
+
+    from kg.store import new_graph
+
+    graphs = [(name, new_graph().parse(data=data, format="nt")) for name, data in per_file]
+    packaged = _packaged()
     findings = []
     for rule, entity, prop, value in rows:
         if not any(isinstance(term, BNode) for term in (entity, value)) and (entity, prop, value) in packaged:
             continue
-        for name, graph in per_file:
+        for name, graph in graphs:
             if _holds(graph, entity, prop, value):
                 findings.append(IntegrityFinding(rule, entity, prop, value, name))
     return _sorted(findings)
@@ -170,7 +179,7 @@ def check_ntriples(asserted: bytes, inferred: bytes, user_files: Sequence[Path])
 
 def _graph_findings(asserted: bytes, inferred: bytes, files: Sequence[Path]) -> list[IntegrityFinding]:
     rules = integrity_rules("graph")
-    engine = OxigraphEngine.from_ntriples(_what_graph_rules_read((asserted, inferred)))
+    engine = OxigraphEngine.from_ntriples(what_graph_rules_read((asserted, inferred)))
     rows = [
         (rule, entity, prop, value)
         for rule in rules
@@ -179,6 +188,8 @@ def _graph_findings(asserted: bytes, inferred: bytes, files: Sequence[Path]) -> 
     ]
     if not rows:
         return []
+    from kg.store import new_graph, parse_into  # a contradiction found: name the files that state it
+
     per_file: list[tuple[str, Graph]] = []
     for path in files:
         graph = new_graph()
@@ -193,42 +204,10 @@ def _graph_findings(asserted: bytes, inferred: bytes, files: Sequence[Path]) -> 
     return _sorted(findings)
 
 
-_OWL, _RDF = "http://www.w3.org/2002/07/owl#", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-#: Predicates the graph rules match on, whatever their subject: identity, disjointness and RDF lists.
-_RULE_PREDICATES = {f"<{_OWL}{name}>" for name in ("sameAs", "differentFrom", "disjointWith", "complementOf")}
-_RULE_PREDICATES |= {f"<{_OWL}{name}>" for name in ("propertyDisjointWith", "members", "distinctMembers")}
-_RULE_PREDICATES |= {f"<{_RDF}first>", f"<{_RDF}rest>"}
-_CHARACTERISTICS = {f"<{_OWL}IrreflexiveProperty>", f"<{_OWL}AsymmetricProperty>"}
-_RULE_TYPES = {f"<{_OWL}{name}>" for name in ("Nothing", "AllDisjointClasses", "AllDifferent")} | _CHARACTERISTICS
-_TYPE = f"<{_RDF}type>"
-
-
-def _what_graph_rules_read(graphs: tuple[bytes, ...]) -> bytes:
-    """The lines of the reasoned graph the graph rules can match: a few where the whole may hold millions.
-    A new rule that reads other statements must be covered here."""
-    kept: list[Triple] = []
-    typed: list[Triple] = []
-    properties: set[str] = set()
-    for triple in (triple for data in graphs for triple in read_triples(data)):
-        subject, predicate, obj = triple
-        if predicate in _RULE_PREDICATES:
-            kept.append(triple)
-            if predicate == f"<{_OWL}propertyDisjointWith>":
-                properties.update((subject, obj))
-        elif predicate == _TYPE:
-            typed.append(triple)
-            if obj in _CHARACTERISTICS:
-                properties.add(subject)
-    classes = {node for s, p, o in kept if p.endswith(("disjointWith>", "complementOf>")) for node in (s, o)}
-    classes |= {o for _, p, o in kept if p == f"<{_RDF}first>"} | _RULE_TYPES
-    kept.extend(triple for triple in typed if triple[2] in classes)
-    if properties:
-        kept.extend(triple for data in graphs for triple in read_triples(data) if triple[1] in properties)
-    return ntriples(kept)
-
-
 def _holds(graph: Graph, entity: Node, prop: Node, value: Node) -> bool:
     """Whether `graph` states the triple; a blank node (relabelled by the query engine) matches any."""
+    from rdflib import BNode
+
     pattern = tuple(None if isinstance(term, BNode) else term for term in (entity, prop, value))
     return next(iter(graph.triples(pattern)), None) is not None  # type: ignore[arg-type]
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, parse
 
 from kg.errors import DataFileError
-from kg.terms import compact
+from kg.prefixes import compact
 
 __all__ = [
     "RDF",

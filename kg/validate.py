@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from rdflib import Graph
-from rdflib.namespace import RDF
-from rdflib.term import Node
+from typing import TYPE_CHECKING
 
 from kg.errors import InputError
 from kg.fast_validate import native_validate, rudof_validate
-from kg.terms import SH, compact
+from kg.prefixes import compact
 from kg.validation_report import ValidationReport, ValidationResult, sort_key
+
+if TYPE_CHECKING:  # rdflib is the reference path's (pyshacl); the native path never imports it
+    from rdflib import Graph
+    from rdflib.term import Node
 
 __all__ = [
     "FAST_THRESHOLD",
@@ -70,6 +72,8 @@ def _pyshacl(data: Graph, shapes: Graph) -> ValidationReport:
 
 
 def _graph(ntriples: bytes) -> Graph:
+    from rdflib import Graph
+
     graph = Graph()
     graph.parse(data=ntriples, format="nt")
     return graph
@@ -80,6 +84,8 @@ def _ntriples(graph: Graph) -> bytes:
 
 
 def _results(report: Graph) -> list[ValidationResult]:
+    from rdflib.namespace import RDF, SH
+
     found = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         found.append(

@@ -320,3 +320,18 @@ def test_a_construct_answer_is_written_without_rdflib_each_triple_once() -> None
         'entity:peripheral-neuropathy ns1:p "peripheral neuropathy"@en .\n\n'
     )
     assert result.stderr.splitlines()[-1] == "kg"
+
+
+@pytest.mark.parametrize("command", [["reason"], ["validate"], ["stats"], ["export", "--format", "jsonld"]])
+def test_the_native_commands_import_no_reference_engine(command: list[str]) -> None:
+    """Reasoning, validation, counting and Oxigraph's exports run on the store and the N-Triples: rdflib,
+    owlrl and pyshacl stay the reference engines, loaded only when asked for (`--reasoner owlrl`, …)."""
+    program = (
+        "import sys\nfrom kg.cli import main\nsys.argv[0] = 'kg'\ncode = main()\n"
+        "engines = {'kg', 'rdflib', 'owlrl', 'pyshacl'}\n"
+        "print(*sorted({m.split('.')[0] for m in sys.modules} & engines), file=sys.stderr)\n"
+        "sys.exit(code)"
+    )
+    result = subprocess.run([sys.executable, "-c", program, *command], capture_output=True, text=True, check=True)
+    assert result.stdout
+    assert result.stderr.splitlines()[-1] == "kg"
