@@ -26,10 +26,17 @@ def _mapping_ntriples() -> bytes:
     return mapping_ntriples(metadata, rows)
 
 
-def merged(parts: Iterable[bytes]) -> bytes:
-    """N-Triples documents as one: every triple once, lines sorted (blank node labels differ between files)."""
-    lines = {line for part in parts for line in part.split(b"\n") if line.strip()}
-    return b"".join(line + b"\n" for line in sorted(lines))
+def merged(parts: list[bytes]) -> bytes:
+    """N-Triples documents as one: every triple once, lines sorted (blank node labels differ between files).
+
+    `parts` is emptied as it is read, so that each document's bytes are freed once its lines are taken: at a
+    million triples the documents, their lines and the answer would otherwise all be held at once."""
+    lines: set[bytes] = set()
+    while parts:
+        lines.update(parts.pop().split(b"\n"))
+    ordered = sorted(line for line in lines if line.strip())
+    del lines
+    return b"\n".join(ordered) + b"\n" if ordered else b""
 
 
 def expand(extra: Iterable[str | Path]) -> list[Path]:

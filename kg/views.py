@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from rdflib import Graph
@@ -14,28 +15,67 @@ __all__ = ["as_ntriples", "version_of", "view_of"]
 
 
 class _CountingMemory(Memory):
-    """rdflib's in-memory store, counting additions and removals (every change to a Graph passes through them)."""
+    """rdflib's in-memory store, counting additions and removals (every change to a Graph passes through them).
 
-    def __init__(self) -> None:
+    It reads its N-Triples on first use, not when made: `reason()` returns a view that most callers never read,
+    and at a million triples rdflib needs gigabytes and minutes to hold one (docs/performance.md)."""
+
+    def __init__(self, ntriples: bytes) -> None:
         super().__init__()
         self.changes = 0
+        self._pending = ntriples
+        self._graph: weakref.ref[Graph] | None = None
+        self._filling = False
+
+    def _fill(self) -> None:
+        """Read the pending N-Triples into the view (not counted as changes: they are the graph as handed out)."""
+        graph = self._graph() if self._graph is not None else None
+        data, self._pending = self._pending, b""
+        if graph is None or not data:
+            return
+        self._filling = True
+        try:
+            graph.parse(data=data.decode("utf-8"), format="nt")
+        finally:
+            self._filling = False
 
     def add(self, triple: Any, context: Any, quoted: bool = False) -> None:
-        self.changes += 1
+        if self._pending:
+            self._fill()
+        if not self._filling:
+            self.changes += 1
         super().add(triple, context, quoted)
 
     def remove(self, triple: Any, context: Any = None) -> None:
+        if self._pending:
+            self._fill()
         self.changes += 1
         super().remove(triple, context)
 
+    def triples(self, triple_pattern: Any, context: Any = None) -> Any:
+        if self._pending:
+            self._fill()
+        return super().triples(triple_pattern, context)
+
+    def __len__(self, context: Any = None) -> int:
+        if self._pending:
+            self._fill()
+        return super().__len__(context)
+
+    def contexts(self, triple: Any = None) -> Any:
+        if self._pending:
+            self._fill()
+        return super().contexts(triple)
+
 
 def view_of(ntriples: bytes) -> Graph:
-    """An rdflib graph of the triples, with the project's prefixes bound, whose changes `version_of` counts."""
-    graph = Graph(store=_CountingMemory(), bind_namespaces="none")
+    """An rdflib graph of the triples, with the project's prefixes bound, whose changes `version_of` counts;
+    the triples are read into it when it is first used."""
+    store = _CountingMemory(ntriples)
+    graph = Graph(store=store, bind_namespaces="none")
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace)
-    if ntriples:
-        graph.parse(data=ntriples.decode("utf-8"), format="nt")
+    store._graph = weakref.ref(graph)
     return graph
 
 
