@@ -67,5 +67,23 @@ def record_rdflib_rows() -> None:
     (REFERENCES / "rdflib-rows.json.gz").write_bytes(gzip.compress(body, mtime=0))
 
 
+# ---------------------------------------------------------------------- the answers tests/recorded.py replays (suite-a)
+
+
+def record_replayed_answers() -> None:
+    """The reference engines' answers the tests replay (tests/recorded.py): the folder emptied, then every test
+    file that replays one run with KG_RECORD_REFERENCES=1, so that it holds exactly the answers the suite asks for."""
+    import os
+    import subprocess
+
+    tests = Path(__file__).resolve().parents[1] / "tests"
+    for old in (tests / "fixtures" / "recorded").glob("*.json.gz"):
+        old.unlink()
+    files = [str(path) for path in sorted(tests.glob("test_*.py")) if "from recorded import" in path.read_text()]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", *files]
+    subprocess.run(command, env={**os.environ, "KG_RECORD_REFERENCES": "1"}, check=True)
+
+
 if __name__ == "__main__":
     main()
+    record_replayed_answers()

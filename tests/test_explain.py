@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from kg import KnowledgeGraph, ParameterError
+from kg.cli import main
 
 DIET_CLAIM = "A strict vegetarian diet eliminates the only sources of dietary B12"
 DEFICIENCY_CLAIMS = (
@@ -59,25 +57,27 @@ def test_no_link_gives_no_explanation_and_a_bad_name_an_error(shipped: Knowledge
         shipped.explain("fishy", "tingling")
 
 
-def run_kg(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kg.cli", *args], capture_output=True, text=True, timeout=600, check=False
-    )
+def run_kg(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """`kg ARGS` in this process (the test is about the command's output and exit code, not a process start):
+    the exit code, stdout and stderr."""
+    capsys.readouterr()
+    code = main(list(args))
+    printed = capsys.readouterr()
+    return code, printed.out, printed.err
 
 
-def test_kg_explain_prints_the_tree_and_exits_by_the_rules(shipped: KnowledgeGraph) -> None:
-    printed = run_kg("explain", "strict vegetarian diet", "peripheral neuropathy")
-    assert printed.returncode == 0, printed.stderr
-    lines = printed.stdout.splitlines()
+def test_kg_explain_prints_the_tree_and_exits_by_the_rules(
+    shipped: KnowledgeGraph, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_kg(capsys, "explain", "strict vegetarian diet", "peripheral neuropathy")
+    assert code == 0, err
+    lines = out.splitlines()
     assert lines[0] == (
         "strict vegetarian diet —leads to→ peripheral neuropathy (derived by transitivity of 'leads to'; "
         "hedge: possible; chronic)"
     )
     assert any(line.startswith('      "A deficiency can be caused') for line in lines)
-    assert sum(quote in printed.stdout for quote in DEFICIENCY_CLAIMS) == 2
-    unlinked = run_kg("explain", "fish", "tingling")
-    assert (unlinked.returncode, unlinked.stderr.strip()) == (
-        1,
-        "kg: error: no stated or derived link from 'fish' to 'tingling'",
-    )
-    assert run_kg("explain", "fishy", "tingling").returncode == 2
+    assert sum(quote in out for quote in DEFICIENCY_CLAIMS) == 2
+    code, _out, err = run_kg(capsys, "explain", "fish", "tingling")
+    assert (code, err.strip()) == (1, "kg: error: no stated or derived link from 'fish' to 'tingling'")
+    assert run_kg(capsys, "explain", "fishy", "tingling")[0] == 2

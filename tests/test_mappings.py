@@ -7,11 +7,15 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from functools import cache
+from importlib.metadata import version
+from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS, SKOS
+from recorded import digest, replayed
 
 from kg import KnowledgeGraph
 from kg.cli import main
@@ -71,26 +75,49 @@ def _graph(path: Path) -> Graph:
 # ---------------------------------------------------------------------- sssom-py
 
 
-def test_file_passes_sssom_py_validation() -> None:
-    pytest.importorskip("sssom")
-    from sssom.parsers import parse_sssom_table, to_mapping_set_document
-    from sssom.validators import validate as sssom_validate
+def _sssom_py_validates(path: Path) -> dict[str, Any]:
+    """What sssom-py makes of a TSV file: its validators' results by kind, the row count, the metadata, the
+    expansion of `prefix:x` for each prefix it knows, and the mappings of the LinkML document. sssom-py's answer
+    recorded for exactly these bytes and this sssom-py is replayed (importing it alone takes three seconds of CPU);
+    it runs live for anything else (tests/recorded.py)."""
 
+    def live() -> dict[str, Any]:
+        pytest.importorskip("sssom")
+        from sssom.parsers import parse_sssom_table, to_mapping_set_document
+        from sssom.validators import validate as sssom_validate
+
+        msdf = parse_sssom_table(path)
+        reports = sssom_validate(msdf, fail_on_error=False)
+        return {
+            "reports": {str(kind): [str(result) for result in report.results] for kind, report in reports.items()},
+            "rows": len(msdf.df),
+            "metadata": dict(msdf.metadata),
+            "expanded": {prefix: msdf.converter.expand(f"{prefix}:x") for prefix in msdf.converter.bimap},
+            "document_mappings": len(to_mapping_set_document(msdf).mapping_set.mappings or []),
+        }
+
+    read: dict[str, Any] = replayed("sssom-py", digest(_sssom_py_version(), "validate", path.read_bytes()), live)
+    return read
+
+
+def _sssom_py_version() -> str:
+    return version("sssom") if find_spec("sssom") else "no sssom-py"
+
+
+def test_file_passes_sssom_py_validation() -> None:
     metadata, rows = _mapping_set()
-    msdf = parse_sssom_table(MAPPINGS)
-    reports = sssom_validate(msdf, fail_on_error=False)
-    assert reports, "sssom-py ran no validation"
-    for kind, report in reports.items():
-        assert not report.results, f"{kind}: {report.results}"
-    assert len(msdf.df) == len(rows)
-    assert msdf.metadata["mapping_set_id"] == metadata["mapping_set_id"]
-    assert msdf.metadata["mapping_set_version"] == "2026-12-01"
+    read = _sssom_py_validates(MAPPINGS)
+    assert read["reports"], "sssom-py ran no validation"
+    for kind, results in read["reports"].items():
+        assert not results, f"{kind}: {results}"
+    assert read["rows"] == len(rows)
+    assert read["metadata"]["mapping_set_id"] == metadata["mapping_set_id"]
+    assert read["metadata"]["mapping_set_version"] == "2026-12-01"
     prefixes = metadata["curie_map"]
     assert isinstance(prefixes, dict)
     for prefix, namespace in prefixes.items():  # sssom-py kept the file's own prefixes, not its built-in ones
-        assert msdf.converter.expand(f"{prefix}:x") == namespace + "x", prefix
-    document = to_mapping_set_document(msdf)
-    assert len(document.mapping_set.mappings or []) == len(rows)
+        assert read["expanded"].get(prefix) == namespace + "x", prefix
+    assert read["document_mappings"] == len(rows)
 
 
 def test_header_parser_agrees_with_pyyaml() -> None:
@@ -476,17 +503,24 @@ def test_export_is_deterministic(output_format: str) -> None:
 
 
 def _sssom_py_reads(path: Path, output_format: str) -> tuple[list[dict[str, str]], dict[str, object], dict[str, str]]:
-    """The rows (sorted, empty cells dropped), metadata and prefixes as sssom-py reads them from `path`."""
-    from sssom.parsers import parse_sssom_json, parse_sssom_rdf, parse_sssom_table
+    """The rows (sorted, empty cells dropped), metadata and prefixes as sssom-py reads them from `path` (recorded
+    for exactly these bytes and this sssom-py, else live: see _sssom_py_validates)."""
 
-    if output_format == "sssom":
-        msdf = parse_sssom_table(path)
-    elif output_format == "json":
-        msdf = parse_sssom_json(path)
-    else:
-        msdf = parse_sssom_rdf(path, serialisation="xml" if output_format == "owl" else "turtle")
-    rows = [{k: v for k, v in record.items() if isinstance(v, str) and v} for record in msdf.df.to_dict("records")]
-    return sorted(rows, key=lambda row: sorted(row.items())), dict(msdf.metadata), dict(msdf.converter.bimap)
+    def live() -> list[Any]:
+        from sssom.parsers import parse_sssom_json, parse_sssom_rdf, parse_sssom_table
+
+        if output_format == "sssom":
+            msdf = parse_sssom_table(path)
+        elif output_format == "json":
+            msdf = parse_sssom_json(path)
+        else:
+            msdf = parse_sssom_rdf(path, serialisation="xml" if output_format == "owl" else "turtle")
+        rows = [{k: v for k, v in record.items() if isinstance(v, str) and v} for record in msdf.df.to_dict("records")]
+        return [sorted(rows, key=lambda row: sorted(row.items())), dict(msdf.metadata), dict(msdf.converter.bimap)]
+
+    key = digest(_sssom_py_version(), "read", output_format, path.read_bytes())
+    rows, metadata, prefixes = replayed("sssom-py", key, live)
+    return rows, metadata, prefixes
 
 
 @pytest.mark.parametrize("output_format", ["json", "turtle", "owl"])
@@ -523,16 +557,13 @@ def test_unknown_export_format_is_an_input_error() -> None:
 
 
 def test_cli_sssom_output_validates_with_sssom_py(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from sssom.parsers import parse_sssom_table
-    from sssom.validators import validate as sssom_validate
-
     output = tmp_path / "out.sssom.tsv"
     assert main(["mappings", "--format", "sssom", "-o", str(output)]) == 0
     assert "wrote" in capsys.readouterr().err
-    msdf = parse_sssom_table(output)
-    for kind, report in sssom_validate(msdf, fail_on_error=False).items():
-        assert not report.results, f"{kind}: {report.results}"
-    assert len(msdf.df) == len(_mapping_set()[1])
+    read = _sssom_py_validates(output)
+    for kind, results in read["reports"].items():
+        assert not results, f"{kind}: {results}"
+    assert read["rows"] == len(_mapping_set()[1])
 
 
 # ---------------------------------------------------------------------- joining with a vocabulary's own file

@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections import defaultdict
+from importlib.metadata import version
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
+from recorded import digest, replayed
 
 from kg import KnowledgeGraph
 from kg.mappings import read_mapping_set
@@ -55,8 +59,7 @@ def _java() -> str:
     return java
 
 
-def _checked(folder: Path, names: tuple[str, ...]) -> dict[str, dict[str, list[str]]]:
-    """Per file name: the checker's facts by kind (profile-violation, hermit, pellet, hermit-unsatisfiable, ...)."""
+def _run_checker(folder: Path, names: tuple[str, ...]) -> str:
     run = subprocess.run(
         [_java(), "-cp", _owl_jars(), str(CHECKER), *(str(folder / name) for name in names)],
         capture_output=True,
@@ -65,11 +68,24 @@ def _checked(folder: Path, names: tuple[str, ...]) -> dict[str, dict[str, list[s
         check=False,
     )
     assert run.returncode == 0, run.stderr[-3000:]
+    return run.stdout
+
+
+def _checked(folder: Path, names: tuple[str, ...]) -> dict[str, dict[str, list[str]]]:
+    """Per file name: the checker's facts by kind (profile-violation, hermit, pellet, hermit-unsatisfiable, ...).
+
+    The checker's output recorded for exactly these files, this checker, these jars and this Java runtime is
+    replayed (the Java tools take ten seconds of CPU); it runs live for anything else (tests/recorded.py)."""
+    java = os.path.realpath(shutil.which("java") or "no java")
+    jars = version("owlready2") if find_spec("owlready2") else "no owlready2"
+    inputs = [part for name in names for part in (name, (folder / name).read_bytes())]
+    key = digest(java, jars, CHECKER.read_bytes(), *inputs)
+    stdout = replayed("owl-checker", key, lambda: _run_checker(folder, names))
     facts: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for line in run.stdout.splitlines():
+    for line in stdout.splitlines():
         name, kind, detail = [*line.split("\t", 2), ""][:3]
         facts[name][kind].append(detail)
-    assert set(facts) == set(names), run.stdout[-3000:]
+    assert set(facts) == set(names), stdout[-3000:]
     return facts
 
 
