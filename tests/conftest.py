@@ -54,3 +54,11 @@ def kg_server(shipped: KnowledgeGraph, tmp_path_factory: pytest.TempPathFactory)
     server = serving.start_kg_serve(tmp_path_factory.mktemp("kg-serve") / "server.log")
     yield server
     server.stop()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest rewrites the asserts of every module of a plugin's distribution, so hypothesis's hundred modules too,
+    and its plugin imports hypothesis at the end of every session, even one without a property test: about 2.5 s
+    of CPU in each of the suite's processes where bytecode is not cached (PYTHONDONTWRITEBYTECODE). Its asserts
+    are not ours; ours keep being rewritten. (`_must_rewrite` is pytest's own set; without it nothing changes.)"""
+    getattr(config.pluginmanager.rewrite_hook, "_must_rewrite", set()).discard("hypothesis")
