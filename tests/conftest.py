@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,11 +20,19 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Tests never read or write the user's real reasoning cache; the session's own cache is built once, first.
 
     Every test and every `kg` subprocess (they inherit KG_CACHE_DIR) then opens the same snapshot and reasoning
-    cache instead of parsing and reasoning again; tests about building one use folders of their own.
+    cache instead of parsing and reasoning again; tests about building one use folders of their own. Under
+    pytest-xdist the workers share one cache in the run's temporary folder: the first builds it while the others
+    wait on a lock, then open it (snapshots are written aside and renamed into place, so sharing is safe).
     """
     previous = os.environ.get("KG_CACHE_DIR")
-    os.environ["KG_CACHE_DIR"] = str(tmp_path_factory.mktemp("kg-cache"))
-    KnowledgeGraph.open()
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / "kg-cache"
+    with (shared / "kg-cache.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        folder.mkdir(exist_ok=True)
+        os.environ["KG_CACHE_DIR"] = str(folder)
+        KnowledgeGraph.open()
     yield
     if previous is None:
         os.environ.pop("KG_CACHE_DIR", None)
