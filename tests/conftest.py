@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,11 +20,19 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Tests never read or write the user's real reasoning cache; the session's own cache is built once, first.
 
     Every test and every `kg` subprocess (they inherit KG_CACHE_DIR) then opens the same snapshot and reasoning
-    cache instead of parsing and reasoning again; tests about building one use folders of their own.
+    cache instead of parsing and reasoning again; tests about building one use folders of their own. Under
+    pytest-xdist the workers share one cache in the run's temporary folder: the first builds it while the others
+    wait on a lock, then open it (snapshots are written aside and renamed into place, so sharing is safe).
     """
     previous = os.environ.get("KG_CACHE_DIR")
-    os.environ["KG_CACHE_DIR"] = str(tmp_path_factory.mktemp("kg-cache"))
-    KnowledgeGraph.open()
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / "kg-cache"
+    with (shared / "kg-cache.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        folder.mkdir(exist_ok=True)
+        os.environ["KG_CACHE_DIR"] = str(folder)
+        KnowledgeGraph.open()
     yield
     if previous is None:
         os.environ.pop("KG_CACHE_DIR", None)
@@ -54,3 +63,44 @@ def kg_server(shipped: KnowledgeGraph, tmp_path_factory: pytest.TempPathFactory)
     server = serving.start_kg_serve(tmp_path_factory.mktemp("kg-serve") / "server.log")
     yield server
     server.stop()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest rewrites the asserts of every module of a plugin's distribution, so hypothesis's hundred modules too,
+    and its plugin imports hypothesis at the end of every session, even one without a property test: about 2.5 s
+    of CPU in each of the suite's processes where bytecode is not cached (PYTHONDONTWRITEBYTECODE). Its asserts
+    are not ours; ours keep being rewritten. (`_must_rewrite` is pytest's own set; without it nothing changes.)"""
+    getattr(config.pluginmanager.rewrite_hook, "_must_rewrite", set()).discard("hypothesis")
+
+
+#: The test files that take longest, longest first (measured one by one, CPU seconds, December 2026). pytest-xdist
+#: hands whole files to its workers in collection order (addopts: --dist loadfile --no-loadscope-reorder; its own
+#: reordering goes by the number of tests, which puts a file of a few long tests last): a long file given out at
+#: the end keeps one worker busy after the others are done. The other files follow in their usual order.
+SLOWEST_FIRST = (
+    "test_fast_reason.py",
+    "test_fast_validate.py",
+    "test_page.py",
+    "test_load.py",
+    "test_mappings.py",
+    "test_owl_dl.py",
+    "test_limits.py",
+    "test_engine.py",
+    "test_remote.py",
+    "test_encodings.py",
+    "test_release.py",
+    "test_derive.py",
+    "test_editor.py",
+    "test_properties.py",
+    "test_validate.py",
+    "test_protocol.py",
+    "test_export.py",
+    "test_packaging.py",
+    "test_endpoint_limits.py",
+    "test_integrity.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: number for number, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))

@@ -4,6 +4,7 @@ after; finding the command-line clients the tests drive (Jena's rsparql)."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import http.server
 import json
 import os
@@ -136,13 +137,14 @@ _JENA_JARS = Path("/usr/share/java")
 _QUICK_JVM = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
 
 
-def rsparql_command(scratch: Path) -> list[str]:
+def rsparql_command() -> list[str]:
     """Jena's `rsparql` (a SPARQL 1.1 Protocol client that parses each query before sending it): the command when
     one is on PATH, else the jars of Debian's libapache-jena-java (which ships no scripts) run with `java`.
 
     Debian builds jena-core with its Xerces classes moved to the package `xerces` but their message files left
-    under `org/apache/jena/ext/xerces`, and Xerces then fails while starting; a copy of those files where the
-    classes look for them (in `scratch`) makes it start.
+    under `org/apache/jena/ext/xerces`, and Xerces then fails while starting; a jar of those files where the
+    classes look for them makes it start. Most of a run is the JVM loading Jena's classes (1.7 s of CPU): a
+    class-data archive of them, made once per machine beside that jar in the system's temporary folder, halves it.
     """
     found = shutil.which("rsparql")
     if found is not None:
@@ -150,15 +152,35 @@ def rsparql_command(scratch: Path) -> list[str]:
     java = shutil.which("java")
     if java is None or not (_JENA_JARS / "jena-cmds.jar").exists():
         pytest.fail(f"Jena's rsparql is missing: install it with `{JENA_INSTALL}` (as root)")
-    messages = scratch / "jena-xerces-messages"
-    with zipfile.ZipFile(_JENA_JARS / "jena-core.jar") as jar:
-        for name in jar.namelist():
-            if name.startswith("org/apache/jena/ext/xerces/") and not name.endswith("/"):
-                target = messages / "xerces" / name.removeprefix("org/apache/jena/ext/xerces/")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(jar.read(name))
+    core = (_JENA_JARS / "jena-core.jar").stat()
+    folder = Path(tempfile.gettempdir()) / "kg-tests-jena"
+    folder.mkdir(exist_ok=True)
+    messages = folder / f"xerces-messages-{core.st_size}-{int(core.st_mtime)}.jar"
+    if not messages.exists():  # written aside, then renamed: another session may be reading it
+        partial = folder / f"xerces-messages.{os.getpid()}.tmp"
+        with zipfile.ZipFile(_JENA_JARS / "jena-core.jar") as jar, zipfile.ZipFile(partial, "w") as out:
+            for name in jar.namelist():
+                if name.startswith("org/apache/jena/ext/xerces/") and not name.endswith("/"):
+                    out.writestr("xerces/" + name.removeprefix("org/apache/jena/ext/xerces/"), jar.read(name))
+        os.replace(partial, messages)
     classpath = [str(messages), *_debian_jars("libapache-jena-java")]
-    return [java, *_QUICK_JVM, "-cp", ":".join(classpath), "arq.rsparql"]
+    command = [java, *_QUICK_JVM, "-cp", ":".join(classpath)]
+    # The archive holds for this JVM and these very jars only (the JVM checks, and runs without it otherwise).
+    stamps = [
+        (path, os.stat(path).st_size, os.stat(path).st_mtime_ns) for path in [str(Path(java).resolve()), *classpath]
+    ]
+    archive = folder / f"rsparql-{hashlib.sha256(repr(stamps).encode()).hexdigest()[:16]}.jsa"
+    if not archive.exists():
+        # A run that parses a query and fails to connect loads what a real one does, bar the answer's writer.
+        partial = folder / f"rsparql.{os.getpid()}.jsa"
+        closed = f"http://127.0.0.1:{free_port()}/sparql"
+        dump = [command[0], f"-XX:ArchiveClassesAtExit={partial}", *command[1:]]
+        subprocess.run([*dump, "arq.rsparql", "--service", closed, "ASK {}"], capture_output=True, timeout=120)
+        if partial.exists():  # a JVM without dynamic archives (before Java 13) makes none, and runs without
+            os.replace(partial, archive)
+    if archive.exists():
+        command[1:1] = [f"-XX:SharedArchiveFile={archive}"]
+    return [*command, "arq.rsparql"]
 
 
 def _debian_jars(package: str) -> list[str]:

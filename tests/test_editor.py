@@ -15,9 +15,10 @@ from test_page import browser  # noqa: F401 -- the module's browser fixture: Deb
 from kg import KnowledgeGraph, stored_queries
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def editor(browser: Browser, kg_server: Server) -> Iterator[tuple[Page, list[str]]]:  # noqa: F811
-    """The editor page, loaded, with every URL the browser requested on the way."""
+    """The editor page, loaded once for the module (a second of the browser's CPU each time), with every URL the
+    browser requested on the way; the test that runs a tab comes last."""
     context = browser.new_context(base_url=kg_server.url, viewport={"width": 1400, "height": 900})
     page = context.new_page()
     requested: list[str] = []

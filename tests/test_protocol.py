@@ -10,7 +10,6 @@ import json
 import subprocess
 import xml.dom.minidom
 import xml.etree.ElementTree as ElementTree
-from pathlib import Path
 
 import httpx
 import pytest
@@ -265,9 +264,9 @@ def test_rdflib_sparqlstore_with_its_defaults(
     assert (TINGLING, RDF.type, URIRef(PREFIXES["nkg"] + "Symptom")) in remote
 
 
-def test_jena_rsparql(kg_server: Server, labels: list[str], about_tingling: Graph, tmp_path: Path) -> None:
+def test_jena_rsparql(kg_server: Server, labels: list[str], about_tingling: Graph) -> None:
     """rsparql parses each query before sending it: it needs the PREFIX lines (or full IRIs) written out."""
-    rsparql = serving.rsparql_command(tmp_path)
+    rsparql = serving.rsparql_command()
 
     asked = {
         "select": (NEUROPATHY_LABELS, "csv"),

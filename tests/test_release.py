@@ -40,6 +40,15 @@ def files(shipped: KnowledgeGraph) -> dict[str, bytes]:
     return release_files(shipped)
 
 
+@pytest.fixture(scope="module")
+def today(files: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The `files` fixture written into a folder, for a child process to read."""
+    folder = tmp_path_factory.mktemp("today")
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return folder
+
+
 def parsed(data: bytes, suffix: str) -> Graph:
     graph = Graph()
     graph.parse(data=data, format=PARSERS[suffix])
@@ -150,11 +159,13 @@ def test_kg_release_writes_the_same_bytes_again(
     assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == files
 
 
-#: Run as a child: `kg release`, killed (SIGKILL, no clean-up of any kind) as it turns to its second file.
+#: Run as a child: `kg release` with today's files (read from the folder in argv[1], made once by the `files`
+#: fixture), killed (SIGKILL, no clean-up of any kind) as it turns to its second file.
 KILLED_AFTER_FIRST_FILE = """
 import os, signal, sys
+from pathlib import Path
 import kg.release as release
-make_files = release.release_files
+today = {path.name: path.read_bytes() for path in sorted(Path(sys.argv[1]).iterdir())}
 
 class KilledAfterFirstFile(dict):
     def items(self):
@@ -163,10 +174,17 @@ class KilledAfterFirstFile(dict):
                 os.kill(os.getpid(), signal.SIGKILL)
             yield item
 
-release.release_files = lambda graph: KilledAfterFirstFile(make_files(graph))
+release.release_files = lambda graph: KilledAfterFirstFile(today)
 from kg.cli import main
-sys.exit(main(sys.argv[1:]))
+sys.exit(main(sys.argv[2:]))
 """
+
+
+@pytest.fixture
+def same_files(files: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`write_release` writes the `files` fixture's bytes instead of making them again: the tests that use this
+    are about how a folder is replaced (test_kg_release_writes_the_same_bytes_again makes them a second time)."""
+    monkeypatch.setattr("kg.release.release_files", lambda graph: dict(files))
 
 
 def checksums_hold(folder: Path) -> bool:
@@ -195,12 +213,14 @@ def previous_release(files: dict[str, bytes], folder: Path) -> dict[str, bytes]:
 
 
 def test_a_release_killed_after_its_first_file_leaves_the_previous_release_whole(
-    shipped: KnowledgeGraph, files: dict[str, bytes], tmp_path: Path
+    shipped: KnowledgeGraph, files: dict[str, bytes], same_files: None, tmp_path: Path, today: Path
 ) -> None:
     folder = tmp_path / "release"
     previous = previous_release(files, folder)
     child = subprocess.run(
-        [sys.executable, "-c", KILLED_AFTER_FIRST_FILE, "release", "-o", str(folder)], capture_output=True, timeout=600
+        [sys.executable, "-c", KILLED_AFTER_FIRST_FILE, str(today), "release", "-o", str(folder)],
+        capture_output=True,
+        timeout=600,
     )
     assert child.returncode == -signal.SIGKILL, child.stderr.decode()
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == previous
@@ -214,7 +234,7 @@ def test_a_release_killed_after_its_first_file_leaves_the_previous_release_whole
 
 
 def test_a_release_killed_between_its_two_renames_is_put_back_by_the_next_run(
-    shipped: KnowledgeGraph, files: dict[str, bytes], tmp_path: Path
+    shipped: KnowledgeGraph, files: dict[str, bytes], same_files: None, tmp_path: Path
 ) -> None:
     """Where the system cannot exchange two folders in one step, the old release is moved aside first."""
     folder = tmp_path / "release"
@@ -247,7 +267,7 @@ def test_a_folder_holding_other_files_is_refused_not_replaced(
 
 
 def test_a_symbolic_link_to_the_release_folder_is_kept(
-    shipped: KnowledgeGraph, files: dict[str, bytes], tmp_path: Path
+    shipped: KnowledgeGraph, files: dict[str, bytes], same_files: None, tmp_path: Path
 ) -> None:
     real = tmp_path / "releases" / "2026"
     real.mkdir(parents=True)
@@ -258,10 +278,24 @@ def test_a_symbolic_link_to_the_release_folder_is_kept(
     assert {path.name: path.read_bytes() for path in real.iterdir()} == files
 
 
+@pytest.fixture(scope="module")
+def exact(shipped: KnowledgeGraph) -> tuple[bytes, bytes]:
+    """The asserted and the inferred triples as N-Triples, written by rdflib."""
+    return (
+        shipped.asserted.serialize(format="nt", encoding="utf-8"),
+        shipped.inferred.serialize(format="nt", encoding="utf-8"),
+    )
+
+
+@pytest.fixture(scope="module")
+def union(shipped: KnowledgeGraph) -> Graph:
+    return shipped.asserted + shipped.inferred
+
+
 @pytest.mark.parametrize("suffix", sorted(PARSERS))
-def test_release_files_from_ntriples_are_the_bytes_from_the_graph(shipped: KnowledgeGraph, suffix: str) -> None:
-    asserted = shipped.asserted.serialize(format="nt", encoding="utf-8")
-    inferred = shipped.inferred.serialize(format="nt", encoding="utf-8")
+def test_release_files_from_ntriples_are_the_bytes_from_the_graph(
+    shipped: KnowledgeGraph, exact: tuple[bytes, bytes], union: Graph, suffix: str
+) -> None:
+    asserted, inferred = exact
     assert release_ntriples_bytes(asserted, None, suffix) == release_bytes(shipped.asserted, suffix)
-    full = release_bytes(shipped.asserted + shipped.inferred, suffix)
-    assert release_ntriples_bytes(asserted, inferred, suffix) == full
+    assert release_ntriples_bytes(asserted, inferred, suffix) == release_bytes(union, suffix)
