@@ -7,7 +7,8 @@ The API run does what a user does, one stage after the other in this process: `K
 `reason()`, `validate()`, every stored query with the generator's parameters (the labels a user gives, from the
 `.json` beside the graph) and default limits, then `export` of every format, asserted and with the inferred triples,
 to /dev/null. After each stage it prints the wall time, this process's peak resident memory (ru_maxrss, native
-memory included), its current resident memory, and that of its live child processes (query workers).
+memory included), its current resident memory, and the peak of its child processes (query workers) and of it
+with them during the stage, sampled every 50 ms.
 
 `--cli` runs `kg query symptoms --data PATH --param condition=...` twice under `/usr/bin/time -v` on a fresh
 KG_CACHE_DIR: the first run builds the snapshot, the second opens it. GNU time's maximum resident set is the
@@ -25,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -57,17 +59,41 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _report(stage: str, started: float, rows: list[dict[str, Any]]) -> None:
-    """One line per stage: wall seconds, peak and current RSS of this process, current RSS of its children."""
+class _Sampler:
+    """Samples the resident memory of this process's children (query workers), and of it with them, every 50 ms:
+    ru_maxrss cannot see a worker that is still alive."""
+
+    def __init__(self) -> None:
+        self.children = 0
+        self.total = 0
+        self._done = threading.Event()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.05):
+            children = sum(_rss_kib(child) for child in _children(os.getpid())) * 1024
+            self.children = max(self.children, children)
+            self.total = max(self.total, children + _rss_kib() * 1024)
+
+    def reset(self) -> None:
+        self.children = self.total = 0
+
+    def stop(self) -> None:
+        self._done.set()
+
+
+def _report(stage: str, started: float, rows: list[dict[str, Any]], sampler: _Sampler) -> None:
+    """One line per stage: wall seconds, peak and current RSS of this process, and the peak RSS of its children
+    and of it with them during the stage (sampled)."""
     wall = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    children = sum(_rss_kib(child) for child in _children(os.getpid())) * 1024
     row = {"stage": stage, "wall_s": round(wall, 2), "peak_gib": peak / GIB, "rss_gib": _rss_kib() * 1024 / GIB}
-    row["children_rss_gib"] = children / GIB
+    row["children_peak_gib"], row["total_peak_gib"] = sampler.children / GIB, sampler.total / GIB
+    sampler.reset()
     rows.append(row)
     print(
         f"{stage:<28} {wall:8.2f} s   peak {peak / GIB:5.2f} GiB   now {row['rss_gib']:5.2f} GiB"
-        f"   children now {children / GIB:5.2f} GiB",
+        f"   workers' peak {row['children_peak_gib']:5.2f} GiB   with workers {row['total_peak_gib']:5.2f} GiB",
         flush=True,
     )
 
@@ -89,13 +115,15 @@ def run_api(path: Path, formats: tuple[str, ...]) -> list[dict[str, Any]]:
     parameters = _parameters(path)
     os.environ["KG_CACHE_DIR"] = tempfile.mkdtemp(prefix="kg-pipeline-memory-")  # a first run: nothing cached
 
+    sampler = _Sampler()
+
     def stage(name: str, run: Callable[[], object]) -> object:
         started = time.perf_counter()
         result = run()
-        _report(name, started, rows)
+        _report(name, started, rows, sampler)
         return result
 
-    _report("start (imports)", time.perf_counter(), rows)
+    _report("start (imports)", time.perf_counter(), rows, sampler)
     graph: Any = stage("load", lambda: KnowledgeGraph.load(extra=[path]))
     stage("reason", lambda: graph.reason())
     stage("validate", lambda: graph.validate())
@@ -107,6 +135,7 @@ def run_api(path: Path, formats: tuple[str, ...]) -> list[dict[str, Any]]:
             for format in formats:
                 name = f"export {format}{' +inferred' if inferred else ''}"
                 stage(name, lambda f=format, i=inferred: sink.write(graph.export(f, inferred=i)))
+    sampler.stop()
     shutil.rmtree(os.environ["KG_CACHE_DIR"], ignore_errors=True)
     return rows
 
@@ -165,8 +194,13 @@ def main() -> None:
     args = parser.parse_args()
     rows = run_cli(args.graph) if args.cli else run_api(args.graph, tuple(args.formats))
     if not args.cli:
-        peak = max(row["peak_gib"] for row in rows)
-        print(f"whole pipeline: peak {peak:.2f} GiB in this process", flush=True)
+        peak, total = max(row["peak_gib"] for row in rows), max(row["total_peak_gib"] for row in rows)
+        workers = max(row["children_peak_gib"] for row in rows)
+        print(
+            f"whole pipeline: peak {peak:.2f} GiB in this process, {workers:.2f} GiB in a query worker,"
+            f" {total:.2f} GiB together",
+            flush=True,
+        )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
 

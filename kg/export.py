@@ -91,17 +91,24 @@ def _write(asserted: bytes, inferred: bytes | None, name: str, out: BinaryIO) ->
         return
     if name == "trig":
         graphs = (f" <{ASSERTED_GRAPH.value}> .\n", f" <{INFERRED_GRAPH.value}> .\n")
-        quads = "".join(
-            ("\n".join(lines) + "\n").replace(" .\n", graph)
-            for lines, graph in zip(parts, graphs, strict=True)
-            if lines
-        )
-        found = ox.parse(quads.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+        found = ox.parse(_document(parts, graphs), format=ox.RdfFormat.N_QUADS)
         ox.serialize(found, out, format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
         return
-    text = "".join("\n".join(lines) + "\n" for lines in parts if lines)
-    triples = ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    triples = ox.parse(_document(parts, (" .\n",) * len(parts)), format=ox.RdfFormat.N_TRIPLES)
     ox.serialize(triples, out, format=_OXIGRAPH_FORMATS[name], prefixes=PREFIXES)
+
+
+def _document(parts: list[list[str]], endings: tuple[str, ...]) -> io.BytesIO:
+    """The parts' lines as one N-Triples document, or N-Quads with each part's lines ending in its `endings`,
+    written a block at a time, each part's lines let go once written: the whole text is held once, as bytes."""
+    buffer = io.BytesIO()
+    for index, ending in enumerate(endings):
+        lines, parts[index] = parts[index], []
+        for start in range(0, len(lines), 65536):
+            block = "\n".join(lines[start : start + 65536]) + "\n"
+            buffer.write((block if ending == " .\n" else block.replace(" .\n", ending)).encode("utf-8"))
+    buffer.seek(0)
+    return buffer
 
 
 def file_ntriples(path: Path) -> bytes:

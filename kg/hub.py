@@ -34,6 +34,7 @@ class Hub:
         self._ntriples: dict[GraphName, bytes] = {}
         self._snapshot: Snapshot | None = None
         self._store: ox.Store | None = None
+        self._stored: set[GraphName] = set()  # the named graphs `_store` holds
         self._views: dict[GraphName, Graph] = {}
         self._seen: dict[GraphName, tuple[int, int]] = {}
         self._union: tuple[tuple[object, ...], Graph] | None = None
@@ -74,17 +75,21 @@ class Hub:
             self._union = (key, asserted + inferred)
         return self._union[1]
 
-    def store(self) -> ox.Store:
-        """The Oxigraph store holding both named graphs: the snapshot's, or one built in memory."""
+    def store(self, inferred: bool = True) -> ox.Store:
+        """The Oxigraph store holding both named graphs: the snapshot's, or one built in memory, which takes in
+        the inferred graph only once a query over it runs here (label lookups read the asserted one, and
+        queries under a time limit run in workers: at 1M triples the inferred graph is 0.7 GiB of store)."""
         self._sync()
         if self._snapshot is not None:
             return self._snapshot.query_store()  # on disk, or read into memory once that pays (kg.snapshot)
         if self._store is None:
-            store = ox.Store()
-            for name, data in self._ntriples.items():
+            self._store, self._stored = ox.Store(), set()
+        for name in (ASSERTED_GRAPH, INFERRED_GRAPH) if inferred else (ASSERTED_GRAPH,):
+            data = self._ntriples.get(name)
+            if name not in self._stored and data is not None:
                 if data:
-                    store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=name)
-            self._store = store
+                    self._store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=name)
+                self._stored.add(name)
         return self._store
 
     def _timed(self, run: Callable[[], T]) -> T:
@@ -108,7 +113,7 @@ class Hub:
 
             self._views[name] = view
             self._seen[name] = version_of(view)
-        if self._store is not None:
+        if self._store is not None and name in self._stored:
             self._store.clear_graph(name)
             if ntriples:
                 self._store.bulk_load(ntriples, format=ox.RdfFormat.N_TRIPLES, to_graph=name)

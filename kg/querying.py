@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 
     from kg.explain import Explanation
     from kg.limits import QueryWorkers
+    from kg.worker import GraphSource
 
 __all__ = ["Queryable"]
 
@@ -69,7 +72,7 @@ class Queryable(Hub):
         """The store, with the asserted graph (plus the inferred one) as the default graph queries see."""
         if inferred:
             self._infer()
-        store = self.store()
+        store = self.store(inferred)
         if self._snapshot is not None:
             return OxigraphEngine.over_store(store, self._snapshot.default_graph(inferred))
         graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ASSERTED_GRAPH]
@@ -243,14 +246,31 @@ class Queryable(Hub):
         key = f"{'inferred' if inferred else 'asserted'}/{size}/{network}/{queue_seconds}"
         if key not in self._workers:
             if self._snapshot is not None and self.engine == "oxigraph":
-                source = GraphSource(snapshot=str(self._snapshot.path), inferred=inferred)
+                source, folder = GraphSource(snapshot=str(self._snapshot.path), inferred=inferred), None
             else:
-                data = self.ntriples(ASSERTED_GRAPH) + (self.ntriples(INFERRED_GRAPH) if inferred else b"")
-                source = GraphSource(ntriples=data)
+                folder, source = self._graph_files(inferred)
             pool = QueryWorkers(source, size=size, engine=self.engine, network=network, queue_seconds=queue_seconds)
             weakref.finalize(self, pool.close)  # a graph dropped takes its idle workers with it
+            if folder is not None:  # the files outlive no pool that may start a worker on them
+                weakref.finalize(pool, shutil.rmtree, folder, True)
             self._workers[key] = pool
         return self._workers[key]
+
+    def _graph_files(self, inferred: bool) -> tuple[str, GraphSource]:
+        """The graph's N-Triples written to files in a new temporary folder, for workers to stream into their
+        stores: handing them the bytes held a joined copy here and a received copy in each worker (1 GiB at 1M)."""
+        import tempfile
+
+        from kg.worker import GraphSource
+
+        folder = tempfile.mkdtemp(prefix="kg-graph-")
+        files: list[str] = []
+        for name in (ASSERTED_GRAPH, INFERRED_GRAPH) if inferred else (ASSERTED_GRAPH,):
+            path = os.path.join(folder, f"{len(files)}.nt")
+            with open(path, "wb") as out:
+                out.write(self.ntriples(name))
+            files.append(path)
+        return folder, GraphSource(files=tuple(files))
 
     def _close_workers(self) -> None:
         for workers in self._workers.values():

@@ -33,10 +33,12 @@ __all__ = ["GraphSource", "Request", "cap_memory", "memory_in_use", "reply_of", 
 
 @dataclass(frozen=True)
 class GraphSource:
-    """What a worker queries: a snapshot folder opened read-only (milliseconds), or N-Triples to load."""
+    """What a worker queries: a snapshot folder opened read-only (milliseconds), or N-Triples to load: bytes, or
+    files (read as they stream into the store, so neither process holds the text)."""
 
     ntriples: bytes = b""
     snapshot: str | None = None
+    files: tuple[str, ...] = ()
     inferred: bool = True
 
 
@@ -132,6 +134,8 @@ class _Runner:
             self._store = ox.Store()
             if source.ntriples:
                 self._store.bulk_load(source.ntriples, format=ox.RdfFormat.N_TRIPLES)
+            for path in source.files:
+                self._store.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES)
             self._oxigraph = OxigraphEngine.over_store(self._store, self._default_graph)
         else:
             from kg.store import new_graph  # rdflib, for the rdflib engine only
@@ -139,6 +143,8 @@ class _Runner:
             self._graph = new_graph()
             if source.ntriples:
                 self._graph.parse(data=source.ntriples, format="nt")
+            for path in source.files:
+                self._graph.parse(path, format="nt")
 
     def answer(self, request: Request) -> QueryResult | bytes:
         if not request.trusted:
