@@ -1,14 +1,16 @@
 """Where a stage's time and memory go, step by step, for the misses benchmarks/results.md explains.
 
-    python benchmarks/profile_stage.py pipeline /tmp/bench-shared/g-1M.ttl
+    python benchmarks/profile_stage.py pipeline /tmp/bench-shared/g-1M.ttl [--view]
     python benchmarks/profile_stage.py query /tmp/kg-issue16/run/graph-1000000 xref symptoms
 
 `pipeline`: run.py's whole default pipeline in one process (load, reason, validate, every stored query, export),
-with reasoning split into the steps `KnowledgeGraph` runs (the native reasoner, the integrity checks on the user's
-files and on the graph) and `reason()`'s rdflib view timed after it; wall seconds and the process's peak resident
-memory after each step. `query`: in a folder run.py prepared (union.nt, queries.json), for each query the time of
-resolving its parameters (labels), of `KnowledgeGraph.query` with the IRIs already resolved, of the whole call as a
-user makes it, and of pyoxigraph running the same bound text on a store of its own.
+with reasoning split into the steps `KnowledgeGraph` runs (the native reasoner, the integrity checks on the
+user's files and on the graph), and with --view `reason()`'s rdflib view timed after it; wall seconds and the
+process's peak resident memory after each step.
+
+`query`: in a folder run.py prepared (union.nt, queries.json), for each query the time of resolving its parameters
+(labels), of `KnowledgeGraph.query` with the IRIs already resolved, of the whole call as a user makes it, and of
+pyoxigraph running the same bound text on a store of its own.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def _step(name: str, run: Callable[[], Any]) -> Any:
     return result
 
 
-def pipeline(path: Path) -> None:
+def pipeline(path: Path, view: bool) -> None:
     from kg import KnowledgeGraph, integrity, stored_queries
     from kg.reason import infer_ntriples
     from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH
@@ -57,7 +59,8 @@ def pipeline(path: Path) -> None:
             lambda q=query: graph.query(q.name, timeout=None, max_rows=None, **params.get(q.name, {})),
         )
     _step("export (canonical Turtle)", lambda: graph.export("turtle"))
-    _step("`reason()`'s rdflib view of the inferred triples", lambda: len(graph.reason(cache=False)))
+    if view:  # minutes at 1M
+        _step("`reason()`'s rdflib view of the inferred triples", lambda: len(graph.reason(cache=False)))
 
 
 def query(folder: Path, names: list[str]) -> None:
@@ -102,9 +105,10 @@ def main() -> None:
     parser.add_argument("mode", choices=("pipeline", "query"))
     parser.add_argument("path", type=Path)
     parser.add_argument("names", nargs="*")
+    parser.add_argument("--view", action="store_true", help="pipeline: time reason()'s rdflib view too")
     args = parser.parse_args()
     if args.mode == "pipeline":
-        pipeline(args.path)
+        pipeline(args.path, args.view)
     else:
         query(args.path, args.names)
 
