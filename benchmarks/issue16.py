@@ -173,11 +173,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--graphs", type=Path, default=Path("/tmp/bench-shared"), help="generate.py's graphs")
     parser.add_argument("--work", type=Path, default=Path("/tmp/kg-issue16"))
+    parser.add_argument("--datasets", type=Path, help="the shared datasets folder (default: ../shared/datasets)")
     parser.add_argument("--only", default="", help="comma-separated steps to run again")
     parser.add_argument("--output", type=Path, default=HERE / "results.md")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("KG_CACHE_DIR", str(args.work / "cache"))
+    if args.datasets:
+        os.environ["KG_DATASETS"] = str(args.datasets)
     (args.work / "graphs").mkdir(exist_ok=True)
     for source in args.graphs.glob("g-*"):
         link = args.work / "graphs" / source.name
