@@ -39,6 +39,14 @@ class _TimedOutError(BaseException):
     """Raised in a measuring process when its stage runs past the time limit."""
 
 
+class _Fresh:
+    """A stage whose input is made again, untimed, before each run: a graph keeps its inferences once reasoned,
+    so a second `reason()` on it would time nothing."""
+
+    def __init__(self, make: Callable[[], Any], run: Callable[[Any], object]) -> None:
+        self.make, self.run = make, run
+
+
 # ---------------------------------------------------------------------------------------------- measuring process
 
 
@@ -153,27 +161,55 @@ def _extra_queries(folder: Path) -> dict[str, str]:
 
 
 def _setup(folder: Path) -> Callable[[], None]:
-    """Write the asserted triples (asserted.ttl), the asserted plus inferred ones (union.nt) and the queries with
-    their parameters resolved (queries.json), through the public API."""
+    """Write the asserted triples (asserted.ttl), the inferred ones (inferred.nt), the asserted plus inferred ones
+    (union.nt) and the queries with their parameters resolved (queries.json). The inferred triples come from the
+    reasoner alone (kg.reason), without the integrity checks `KnowledgeGraph` runs with it (minutes at 1M, and
+    timed where they belong: in the reason and pipeline rows)."""
     from kg import stored_queries
+    from kg.reason import infer_cached_ntriples
+    from kg.snapshot import ASSERTED_GRAPH
 
     graph = _load_project(folder)
 
     def run() -> None:
-        graph.reason(cache=False)
-        _asserted_ntriples(folder).write_bytes(graph.export("ntriples"))
-        _union_ntriples(folder).write_bytes(graph.export("ntriples", inferred=True))
+        asserted = graph.ntriples(ASSERTED_GRAPH)
+        inferred = infer_cached_ntriples(asserted)
+        _asserted_ntriples(folder).write_bytes(asserted)
+        (folder / "inferred.nt").write_bytes(inferred)  # for benchmarks/store_layout.py
+        with _union_ntriples(folder).open("wb") as union:
+            union.write(asserted)
+            union.write(inferred)
         parameters = _query_parameters(folder)
         queries: dict[str, dict[str, Any]] = {}
         for query in stored_queries():
             given = parameters.get(query.name, {})
-            bound = {name: term.n3() for name, term in graph.bindings(query, given).items()}
-            queries[query.name] = {"sparql": query.sparql, "stored": True, "params": given, "bindings": bound}
+            terms = graph.bindings(query, given)
+            # N-Triples form: a pyoxigraph term prints as one; an rdflib term (older kg) has n3()
+            bound = {name: term.n3() if hasattr(term, "n3") else str(term) for name, term in terms.items()}
+            queries[query.name] = {
+                "sparql": query.sparql,
+                "native_sparql": _bound_text(query.sparql, terms),
+                "stored": True,
+                "params": given,
+                "bindings": bound,
+            }
         for name, sparql in _extra_queries(folder).items():
-            queries[name] = {"sparql": sparql, "stored": False, "params": {}, "bindings": {}}
+            queries[name] = {"sparql": sparql, "native_sparql": sparql, "stored": False, "params": {}, "bindings": {}}
         (folder / "queries.json").write_text(json.dumps(queries, indent=2), encoding="utf-8")
 
     return run
+
+
+def _bound_text(sparql: str, terms: dict[str, Any]) -> str:
+    """The text kg hands Oxigraph for these parameters (kg.engine.planned: the values also written in a leading
+    VALUES block, where Oxigraph's planner sees them), so the native baseline runs the same text; the stored text
+    where this kg has no such step."""
+    try:
+        from kg.engine import planned
+    except ImportError:
+        return sparql
+    text, _substitutions = planned(sparql, terms)
+    return text
 
 
 def _oxigraph_term(n3: str) -> Any:
@@ -192,7 +228,25 @@ def _oxigraph_term(n3: str) -> Any:
     raise SystemExit(f"unexpected parameter {n3}")
 
 
-def _stage(name: str, folder: Path) -> Callable[[], object]:
+def _fresh_cache(graph: Any) -> Any:
+    """The graph, with KG_CACHE_DIR an empty folder so that reasoning is not read from an earlier run's cache."""
+    import tempfile
+
+    os.environ["KG_CACHE_DIR"] = tempfile.mkdtemp(prefix="kg-bench-cache-")
+    return graph
+
+
+def _inferred_ntriples(graph: Any) -> bytes:
+    """Reasoning as `kg` runs it (`kg query`, `KnowledgeGraph.open`): the inferred triples as exact N-Triples.
+    `KnowledgeGraph.reason()` also hands back an rdflib view of them, which costs more than the reasoning (see
+    benchmarks/results.md), and is what a caller asking for an rdflib graph pays."""
+    from kg.snapshot import INFERRED_GRAPH
+
+    data: bytes = graph.ntriples(INFERRED_GRAPH)
+    return data
+
+
+def _stage(name: str, folder: Path) -> Callable[[], object] | _Fresh:
     """Prepare a stage's input (not timed) and return the function that runs the stage once. The default path is
     measured through the public API only (KnowledgeGraph.load, reason, validate, query, export)."""
     if name == "parse/default":
@@ -202,11 +256,9 @@ def _stage(name: str, folder: Path) -> Callable[[], object]:
     if name == "parse/pyoxigraph":
         return lambda: _native_store([*_packaged_paths(), *_graph_files(folder)])
     if name == "reason/default":
-        graph = _load_project(folder)
-        return lambda: graph.reason(cache=False)
+        return _Fresh(lambda: _fresh_cache(_load_project(folder)), _inferred_ntriples)
     if name == "reason/naive":
-        graph = _load_project(folder)
-        return lambda: graph.reason(cache=False, method="owlrl")
+        return _Fresh(lambda: _load_project(folder), lambda graph: graph.reason(cache=False, method="owlrl"))
     if name == "reason/reasonable":
         import reasonable
 
@@ -218,6 +270,9 @@ def _stage(name: str, folder: Path) -> Callable[[], object]:
         return reason_natively
     if name in ("validate/default", "validate/naive"):
         graph = _load_project(folder, violations=True)
+        # Reasoned first, untimed, as in the pipeline: validate() also runs the integrity checks, which read the
+        # inferred triples (and would reason for them).
+        _inferred_ntriples(_fresh_cache(graph))
         method = "auto" if name == "validate/default" else "pyshacl"
         return lambda: graph.validate(method=method)
     if name == "validate/pyrudof":
@@ -252,7 +307,8 @@ def _stage(name: str, folder: Path) -> Callable[[], object]:
 def _query_stages(path: str, folder: Path, skip: set[str]) -> dict[str, Callable[[], object]]:
     """Every measured query over the asserted plus inferred triples (union.nt, loaded once, not timed): the
     project's way (default: `KnowledgeGraph.query` with the parameters a user gives), on rdflib's engine (naive:
-    the same API with engine="rdflib") or directly in pyoxigraph with the resolved terms as substitutions."""
+    the same API with engine="rdflib") or directly in pyoxigraph: the same bound text kg runs (the parameters in a
+    leading VALUES block, see `_bound_text`) with the resolved terms as substitutions too, on an in-memory store."""
     from kg.terms import PREFIXES
 
     queries = {name: query for name, query in _queries(folder).items() if f"{QUERY_PREFIX}{name}/{path}" not in skip}
@@ -264,7 +320,7 @@ def _query_stages(path: str, folder: Path, skip: set[str]) -> dict[str, Callable
         for name, query in queries.items():
             substitutions = {ox.Variable(k): _oxigraph_term(v) for k, v in query["bindings"].items()}
             runs[name] = lambda q=query, s=substitutions: list(  # type: ignore[misc]
-                store.query(q["sparql"], prefixes=PREFIXES, substitutions=s)
+                store.query(q.get("native_sparql", q["sparql"]), prefixes=PREFIXES, substitutions=s)
             )
         return runs
     from kg import KnowledgeGraph
@@ -284,16 +340,43 @@ def _query_stages(path: str, folder: Path, skip: set[str]) -> dict[str, Callable
 
 
 def _pipeline(folder: Path) -> None:
-    """The whole default path once: load, reason, validate, every measured query, export."""
-    graph = _load_project(folder)
-    graph.reason(cache=False)
-    graph.validate()
+    """The whole default path once: load, reason, validate, every measured query, export; the seconds and the
+    peak memory after each step go to pipeline-steps.json (where the pipeline's peak comes from)."""
+    steps: list[tuple[str, float, int]] = []
+
+    def step(name: str, run: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        result = run()
+        steps.append((name, time.perf_counter() - started, _peak()))
+        (folder / "pipeline-steps.json").write_text(json.dumps(steps), encoding="utf-8")
+        return result
+
+    graph = step("load", lambda: _load_project(_fresh_cache(folder)))
+    step("reason", lambda: _inferred_ntriples(graph))
+    step("validate", graph.validate)
     for name, query in _queries(folder).items():
-        graph.query(name if query["stored"] else query["sparql"], timeout=None, max_rows=None, **query["params"])
-    graph.export("turtle")
+        text = name if query["stored"] else query["sparql"]
+        step(f"query {name}", lambda t=text, q=query: graph.query(t, timeout=None, max_rows=None, **q["params"]))
+    step("export", lambda: graph.export("turtle"))
 
 
-def _time(run: Callable[[], object], repeat: int, timeout: float) -> tuple[list[float], bool]:
+def _pipeline_steps(folder: Path) -> list[str]:
+    """The pipeline's steps as one line under the table (seconds, and the process's peak memory after each)."""
+    made = folder / "pipeline-steps.json"
+    if not made.exists():
+        return []
+    steps = json.loads(made.read_text(encoding="utf-8"))
+    queries = [s for s in steps if s[0].startswith("query ")]
+    shown = [s for s in steps if not s[0].startswith("query ")]
+    if queries:
+        shown.insert(
+            -1 if shown[-1][0] == "export" else len(shown), ["all queries", sum(s[1] for s in queries), queries[-1][2]]
+        )
+    parts = [f"{name} {seconds:.1f} s (peak {peak / 2**20:,.0f} MiB)" for name, seconds, peak in shown]
+    return ["The pipeline's steps, in one process: " + "; ".join(parts) + ".", ""]
+
+
+def _time(run: Callable[[], object] | _Fresh, repeat: int, timeout: float) -> tuple[list[float], bool]:
     """Up to `repeat` timings of `run`; stops (unfinished) when one run passes `timeout` seconds."""
     expired: list[bool] = []
 
@@ -304,10 +387,11 @@ def _time(run: Callable[[], object], repeat: int, timeout: float) -> tuple[list[
     signal.signal(signal.SIGALRM, on_alarm)
     times: list[float] = []
     for _ in range(repeat):
+        made = run.make() if isinstance(run, _Fresh) else None
         signal.setitimer(signal.ITIMER_REAL, timeout)
         started = time.perf_counter()
         try:
-            run()
+            run.run(made) if isinstance(run, _Fresh) else run()
         except Exception:
             # The alarm may surface wrapped in the project's own error (a parser reports it as a bad file).
             if expired:
@@ -373,6 +457,12 @@ NAIVE_LIMIT = {
 }
 
 
+#: Native engines not run above this many asserted triples, and why.
+NATIVE_LIMIT = {
+    "validate": (500_000, "pyrudof took 239 s at 100k and did not finish in 900 s at 1M (docs/performance.md)"),
+}
+
+
 def _datasets() -> Path:
     """The shared datasets folder: $KG_DATASETS, else ../shared/datasets beside the checkout."""
     return Path(os.environ.get("KG_DATASETS") or ROOT.parent / "shared" / "datasets")
@@ -405,10 +495,22 @@ def _run_stage(stage: str, folder: Path, repeat: int, timeout: float, skip: set[
     return figures
 
 
-def _prepare(size: int, work: Path) -> Path:
-    """The generated graph and its violation variant, made once per size and seed and reused afterwards."""
+def _prepare(size: int, work: Path, graphs: Path | None = None) -> Path:
+    """The generated graph and its violation variant, made once per size and seed and reused afterwards; with
+    `graphs`, generate.py's files already there (g-10k.ttl, g-10k.ttl.json, g-10k-violations.ttl) are linked."""
     folder = work / f"graph-{size}"
     folder.mkdir(parents=True, exist_ok=True)
+    if graphs is not None:
+        label = {10_000: "10k", 100_000: "100k", 1_000_000: "1M"}.get(size, str(size))
+        sources = {"graph.ttl": "", "graph.json": ".ttl.json", "violations.ttl": "-violations.ttl"}
+        sources["violations.json"] = "-violations.json"
+        for name, suffix in sources.items():
+            source = graphs / f"g-{label}{suffix or '.ttl'}"
+            if not source.exists():
+                raise SystemExit(f"{source} not found (made by benchmarks/generate.py)")
+            (folder / name).unlink(missing_ok=True)
+            (folder / name).symlink_to(source.resolve())
+        return folder
     stamp = {"size": size, "seed": SEED, "generator": _digest()}
     if (folder / "made.json").exists() and json.loads((folder / "made.json").read_text()) == stamp:
         return folder
@@ -538,6 +640,17 @@ def _table(title: str, folder: Path, results: dict[str, dict[str, Any]], timeout
     return lines
 
 
+def _load_now() -> tuple[str, tuple[float, float, float]]:
+    return time.strftime("%H:%M UTC", time.gmtime()), os.getloadavg()
+
+
+def _load_line(started: tuple[str, tuple[float, float, float]]) -> list[str]:
+    """When the table was measured and the machine's load averages (1, 5, 15 min) then, a shared machine's context."""
+    ended = _load_now()
+    load = ", ".join(f"{x:.1f}" for x in started[1]), ", ".join(f"{x:.1f}" for x in ended[1])
+    return [f"Measured {started[0]} to {ended[0]}; load average {load[0]} at the start, {load[1]} at the end.", ""]
+
+
 def _measure_folder(
     folder: Path, label: str, triples: int, args: argparse.Namespace, unfinished: dict[str, str]
 ) -> dict[str, dict[str, Any]]:
@@ -555,15 +668,19 @@ def _measure_folder(
             if kind not in args.paths:
                 continue
             stage = f"{row}/{path}"
-            limit = NAIVE_LIMIT.get(row) if path == "naive" else None
+            limit = NAIVE_LIMIT.get(row) if path == "naive" else NATIVE_LIMIT.get(row) if kind == "native" else None
             if row != "queries" and stage in unfinished:
                 results[stage] = {"stage": stage, "skipped": f"did not finish at {unfinished[stage]}"}
                 continue
             if limit and triples > limit[0]:
                 results[stage] = {"stage": stage, "skipped": f"{limit[1]}"}
                 continue
+            if stage in args.leave_out:
+                results[stage] = {"stage": stage, "skipped": "see the pipeline's steps below"}
+                continue
             skip = set(unfinished) if row == "queries" else set()
-            for key, figures in _run_stage(stage, folder, args.repeat, args.timeout, skip).items():
+            timeout = args.pipeline_timeout if row == "pipeline" and args.pipeline_timeout else args.timeout
+            for key, figures in _run_stage(stage, folder, args.repeat, timeout, skip).items():
                 results[key] = figures
                 if not figures["times"]:
                     unfinished[key] = label
@@ -594,6 +711,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds before a stage counts as unfinished")
     parser.add_argument("--work", type=Path, default=Path("/tmp/neuropathy-kg-benchmark"), help="generated files")
     parser.add_argument("--output", type=Path, default=HERE / "results.md")
+    parser.add_argument("--graphs", type=Path, help="a folder of generated graphs to use (g-10k.ttl, ...)")
+    parser.add_argument("--leave-out", default="", help="stages not run, such as reason/default (the pipeline has it)")
+    parser.add_argument("--pipeline-timeout", type=float, help="seconds for the whole pipeline (default: --timeout)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -605,6 +725,7 @@ def main() -> None:
         )
         return
     args.stages = set(filter(None, args.stages.split(",")))
+    args.leave_out = set(filter(None, args.leave_out.split(",")))
     args.paths = set(filter(None, args.paths.split(",")))
     if args.stages - set(ROWS) or args.paths - {"default", "naive", "native"}:
         raise SystemExit(f"--stages takes {','.join(ROWS)}; --paths takes default,naive,native")
@@ -615,7 +736,7 @@ def main() -> None:
     lines = [
         "# Benchmark results",
         "",
-        f"`{command}` on {_machine()}.",
+        f"`{command}` on {_machine()}, {time.strftime('%Y-%m-%d', time.gmtime())}.",
         f"Medians of up to {args.repeat} runs, each stage in its own process; memory is the peak resident set of",
         "that process (its input loaded). *default* is what `kg` does, measured through the public API;",
         "*naive* the pure-Python path (rdflib parser and SPARQL engine, owlrl, pyshacl); *native direct* the Rust",
@@ -624,16 +745,22 @@ def main() -> None:
     ]
     unfinished: dict[str, str] = {}
     for label in filter(None, args.sizes.split(",")):
-        folder = _prepare(parse_size(label), args.work)
+        started = _load_now()
+        folder = _prepare(parse_size(label), args.work, args.graphs)
         triples = json.loads((folder / "graph.json").read_text(encoding="utf-8"))["triples"]
         results = _measure_folder(folder, label, triples, args, unfinished)
         lines += _table(f"{label} ({triples:,} asserted triples)", folder, results, args.timeout)
+        lines += _pipeline_steps(folder)
+        lines += _load_line(started)
         args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
     for name in filter(None, args.real.split(",")):
         folder, triples = _real_folder(name, args.work)
+        started = _load_now()
         results = _measure_folder(folder, name, triples, args, {})
         title = f"{REAL[name]['title']} ({triples:,} triples) with the packaged graph"
         lines += _table(title, folder, results, args.timeout)
+        lines += _pipeline_steps(folder)
+        lines += _load_line(started)
         args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {args.output}")
 
