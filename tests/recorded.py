@@ -16,6 +16,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -107,10 +108,15 @@ class Unparsed:
         self.data = data
 
     def key(self) -> str:
-        return _ntriples_key(b"\n".join(sorted(self.data.split(b"\n"))), "recorded")
+        return _lines_key(self.data)
 
     def parsed(self) -> Graph:
         return Graph().parse(data=self.data, format="nt")
+
+
+@cache  # the same shapes reach pyshacl for every fixture: their key is computed once
+def _lines_key(data: bytes) -> str:
+    return _ntriples_key(b"\n".join(sorted(data.split(b"\n"))), "recorded")
 
 
 @contextmanager
