@@ -2,10 +2,11 @@
 under tests/fixtures/recorded/, each keyed by a digest of the engine's exact input, its arguments and its version.
 
 The reference engines take most of the suite's CPU, always on the same inputs. A test that compares kg with one
-wraps the call in a context manager of this module: the answer recorded for exactly that input is replayed, and the
-engine runs live when there is none (an edited ontology or shapes, a new engine version), so a recording can make a
-test faster but never make it pass. `python benchmarks/references.py` records them again: it empties the folder
-and runs the test files that import this module with KG_RECORD_REFERENCES=1.
+wraps the call in a context manager of this module (owlrl, pyshacl) or in `replayed` (the others): the answer
+recorded for exactly that input is replayed, and the engine runs live when there is none (an edited ontology or
+shapes, a new engine version), so a recording can make a test faster but never make it pass.
+`python benchmarks/references.py` records them again: it empties the folder and runs the test files that import
+this module with KG_RECORD_REFERENCES=1.
 """
 
 from __future__ import annotations
