@@ -16,6 +16,7 @@ __all__ = [
     "canonical_ntriples_text",
     "literal_parts",
     "merged_lines",
+    "names_blank_nodes",
     "part_lines",
     "rdflib_term",
     "split_line",
@@ -100,6 +101,21 @@ def _lines_of(data: bytes, rewrite: bool) -> list[str]:
     if not rewrite and (text.count(" .\n") != len(lines) or "\r" in text):
         return _lines_of(data, True)
     return lines
+
+
+def names_blank_nodes(data: bytes) -> bool:
+    """Whether canonical N-Triples name a blank node, as a subject or an object ("_:" in a literal does not count:
+    after an object's "_:" comes only its label and " .", a literal ends in a quote, a language tag or ">")."""
+    if data.startswith(b"_:") or b"\n_:" in data:
+        return True
+    start = data.find(b" _:")
+    while start >= 0:
+        end = data.find(b"\n", start)
+        tail = data[start + 3 : len(data) if end < 0 else end]
+        if tail.endswith(b" .") and b" " not in tail[:-2] and b'"' not in tail:
+            return True
+        start = data.find(b" _:", start + 3)
+    return False
 
 
 def merged_lines(*parts: bytes | None, rewrite: bool = False) -> list[str]:

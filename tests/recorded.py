@@ -2,10 +2,11 @@
 under tests/fixtures/recorded/, each keyed by a digest of the engine's exact input, its arguments and its version.
 
 The reference engines take most of the suite's CPU, always on the same inputs. A test that compares kg with one
-wraps the call in a context manager of this module: the answer recorded for exactly that input is replayed, and the
-engine runs live when there is none (an edited ontology or shapes, a new engine version), so a recording can make a
-test faster but never make it pass. `python benchmarks/references.py` records them again: it empties the folder
-and runs the test files that import this module with KG_RECORD_REFERENCES=1.
+wraps the call in a context manager of this module (owlrl, pyshacl) or in `replayed` (the others): the answer
+recorded for exactly that input is replayed, and the engine runs live when there is none (an edited ontology or
+shapes, a new engine version), so a recording can make a test faster but never make it pass.
+`python benchmarks/references.py` records them again: it empties the folder and runs the test files that import
+this module with KG_RECORD_REFERENCES=1.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -107,10 +109,15 @@ class Unparsed:
         self.data = data
 
     def key(self) -> str:
-        return _ntriples_key(b"\n".join(sorted(self.data.split(b"\n"))), "recorded")
+        return _lines_key(self.data)
 
     def parsed(self) -> Graph:
         return Graph().parse(data=self.data, format="nt")
+
+
+@cache  # the same shapes reach pyshacl for every fixture: their key is computed once
+def _lines_key(data: bytes) -> str:
+    return _ntriples_key(b"\n".join(sorted(data.split(b"\n"))), "recorded")
 
 
 @contextmanager

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, URIRef
-from rdflib.compare import isomorphic
 from recorded import digest, replayed
+from shared_graphs import assert_isomorphic
 
 from kg import KnowledgeGraph
 from kg.mappings import read_mapping_set
@@ -142,7 +142,7 @@ def test_the_checker_reports_unsatisfiable_classes(checked: dict[str, dict[str, 
 def test_the_owl_file_keeps_every_claim_triple_under_its_dl_name(shipped: KnowledgeGraph) -> None:
     """OWL tools drop rdf:subject/predicate/object triples; the .owl says them with nkg:claimSubject/... instead."""
     owl = Graph().parse(data=release_bytes(shipped.asserted, ".owl"), format="xml")
-    assert isomorphic(owl, owl_dl_graph(shipped.asserted))
+    assert_isomorphic(owl, owl_dl_graph(shipped.asserted))
     claim = "https://w3id.org/neuropathy-kg/claim/accident-related-trauma--causes--mononeuropathy"
     said = {(str(p).rsplit("/", 1)[-1], str(o).rsplit("/", 1)[-1]) for p, o in owl.predicate_objects(URIRef(claim))}
     assert {("claimSubject", "accident-related-trauma"), ("claimPredicate", "causes")} <= said
