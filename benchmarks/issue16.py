@@ -163,7 +163,7 @@ def assemble(names: list[str], work: Path, output: Path) -> None:
         kept.rstrip(),
         "",
     ]
-    for name in names:
+    for name in [*names, "profiles"]:  # profiles.md: profile_stage.py's tables for the misses, when written
         part = work / f"{name}.md"
         lines += [part.read_text(encoding="utf-8").rstrip(), ""] if part.exists() else []
     output.write_text("\n".join(lines).replace("\n\n\n", "\n\n") + "\n", encoding="utf-8")

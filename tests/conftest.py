@@ -68,8 +68,8 @@ def kg_server(shipped: KnowledgeGraph, tmp_path_factory: pytest.TempPathFactory)
 def pytest_configure(config: pytest.Config) -> None:
     """pytest rewrites the asserts of every module of a plugin's distribution (hypothesis, anyio, xdist,
     platformdirs here), and without cached bytecode (PYTHONDONTWRITEBYTECODE) it does so again in each of the
-    suite's processes: hypothesis alone, which its plugin imports at the end of every session, costs 2.5 s of CPU
-    each time. Their asserts are not ours; ours (test files, conftest) keep being rewritten. (`_must_rewrite` is
+    suite's processes (hypothesis's plugin imports it at the end of every session): 1 to 1.5 s of CPU in each,
+    measured. Their asserts are not ours; ours (test files, conftest) keep being rewritten. (`_must_rewrite` is
     pytest's own set of those distributions' modules; without it nothing changes.)"""
     getattr(config.pluginmanager.rewrite_hook, "_must_rewrite", set()).clear()
 

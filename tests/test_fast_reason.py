@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from generated import RECORD, generated, owlrl_reference
+from generated import generated, owlrl_reference
 from rdflib import Graph
 from recorded import owlrl_recorded
 
@@ -60,9 +60,8 @@ def test_the_shipped_graph_gets_the_same_triples_and_derivations_on_both_paths(s
 
 
 def test_same_entailments_as_owlrl_on_the_generated_10k_graph() -> None:
-    graph, _, digest = generated(violations=False)
-    recorded_for, reference = owlrl_reference()
-    assert recorded_for == digest, f"benchmarks/generate.py changed: record the references again ({RECORD})"
+    graph, _, _ = generated(violations=False)
+    reference = owlrl_reference()
     native = entailments(by_predicate(canonical_ntriples(graph.asserted)))
     found = triples_of(ntriples(native))
     assert len(reference) > 3_000
@@ -84,8 +83,7 @@ def test_reasoning_reads_only_the_relevant_triples_and_derives_the_same(shipped_
 
 def test_reasonable_still_agrees_with_owlrl_on_the_generated_10k_graph() -> None:
     graph, _, _ = generated(violations=False)
-    _, reference = owlrl_reference()
-    assert set(fast_infer(graph.asserted)) == set(reference)
+    assert set(fast_infer(graph.asserted)) == set(owlrl_reference())
 
 
 def test_literals_come_back_exactly_as_asserted() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from generated import RECORD, generated, pyshacl_reference
+from generated import generated, pyshacl_reference
 from rdflib import RDF, RDFS, Graph, URIRef
 from recorded import pyshacl_recorded
 from test_validate import EXPECTED, SHAPE_FIXTURES, _ontology, key
@@ -31,9 +31,8 @@ def short(iri: str | None) -> str | None:
 
 
 def test_same_results_as_pyshacl_on_the_generated_10k_violation_variant() -> None:
-    graph, built_with, digest = generated(violations=True)
-    recorded_for, reference = pyshacl_reference()
-    assert recorded_for == digest, f"benchmarks/generate.py changed: record the references again ({RECORD})"
+    graph, built_with, _ = generated(violations=True)
+    reference = pyshacl_reference()
     report = graph.validate(method="fast")
     assert not report.conforms
     assert results(report) == reference
@@ -91,9 +90,8 @@ def ntriples(turtle: str) -> bytes:
 
 
 def test_validate_ntriples_on_the_10k_violation_variant_gives_the_pyshacl_results() -> None:
-    graph, _, digest = generated(violations=True)
-    recorded_for, reference = pyshacl_reference()
-    assert recorded_for == digest, f"benchmarks/generate.py changed: record the references again ({RECORD})"
+    graph, _, _ = generated(violations=True)
+    reference = pyshacl_reference()
     shapes = new_graph()
     for entry in shapes_files():
         if entry.name != DERIVATION_SHAPES:
