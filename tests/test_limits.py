@@ -81,7 +81,8 @@ def peak_memory() -> Iterator[dict[str, int]]:
 def test_a_cartesian_product_stops_at_the_default_row_limit(shipped: KnowledgeGraph) -> None:
     before = _status(os.getpid(), "VmRSS")
     with peak_memory() as peaks, pytest.raises(ResultLimitError, match=f"more than {DEFAULT_MAX_ROWS} rows"):
-        shipped.query(CARTESIAN)
+        # the default row limit, under a time limit a starved machine cannot reach (10 s, the default, it did)
+        shipped.query(CARTESIAN, timeout=120)
     # 10,000 rows of nine terms is a few megabytes; the full product would be terabytes
     assert peaks["self"] - before < 100_000_000
     assert peaks["descendants"] < 300_000_000
