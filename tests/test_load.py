@@ -66,6 +66,7 @@ async def client_session(port: int, numbers: range) -> list[tuple[int, int, byte
             answers.append((number % len(MIX), int(head[0].split(" ")[1]), body))
     finally:
         writer.close()
+        await writer.wait_closed()
     return answers
 
 

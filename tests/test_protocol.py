@@ -10,6 +10,7 @@ import json
 import subprocess
 import xml.dom.minidom
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -49,8 +50,9 @@ GRAPH_FORMATS = {
 
 
 @pytest.fixture(scope="module")
-def client(kg_server: Server) -> httpx.Client:
-    return httpx.Client(base_url=kg_server.url, timeout=30)
+def client(kg_server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=kg_server.url, timeout=30) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import json
 import re
 import time
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterator
 from importlib.resources import files
 
 import httpx
@@ -32,8 +33,9 @@ SYMPTOMS = {"condition": "peripheral neuropathy"}
 
 
 @pytest.fixture(scope="module")
-def client(kg_server: Server) -> httpx.Client:
-    return httpx.Client(base_url=kg_server.url, timeout=30)
+def client(kg_server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=kg_server.url, timeout=30) as client:
+        yield client
 
 
 def rows_of(answer: dict[str, object]) -> list[tuple[str, ...]]:
