@@ -259,11 +259,17 @@ class Queryable(Hub):
     def _graph_files(self, inferred: bool) -> tuple[str, GraphSource]:
         """The graph's N-Triples written to files in a new temporary folder, for workers to stream into their
         stores: handing them the bytes held a joined copy here and a received copy in each worker (1 GiB at 1M)."""
+        import glob
         import tempfile
 
+        from kg.output import process_alive
         from kg.worker import GraphSource
 
-        folder = tempfile.mkdtemp(prefix="kg-graph-")
+        for stale in glob.glob(os.path.join(tempfile.gettempdir(), "kg-graph-*-*")):  # left by a process killed
+            owner = os.path.basename(stale).split("-")[2]
+            if owner.isdigit() and not process_alive(int(owner)):
+                shutil.rmtree(stale, ignore_errors=True)
+        folder = tempfile.mkdtemp(prefix=f"kg-graph-{os.getpid()}-")
         files: list[str] = []
         for name in (ASSERTED_GRAPH, INFERRED_GRAPH) if inferred else (ASSERTED_GRAPH,):
             path = os.path.join(folder, f"{len(files)}.nt")

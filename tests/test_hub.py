@@ -36,3 +36,15 @@ def test_workers_stream_the_graph_from_files_that_go_with_their_pool() -> None:
     del graph, pool, source
     gc.collect()
     assert not any(path.exists() for path in files), "the files go with the graph and its workers"
+
+
+def test_files_left_by_a_killed_process_are_removed_by_the_next() -> None:
+    import subprocess
+    import sys
+    import tempfile
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = Path(tempfile.mkdtemp(prefix=f"kg-graph-{int(gone.stdout)}-"))
+    (stale / "0.nt").write_bytes(b"")
+    KnowledgeGraph.load().workers(inferred=False)
+    assert not stale.exists()
