@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import pyoxigraph as ox
 
+from kg.blank_nodes import in_content_order
 from kg.errors import InputError
 from kg.nt_lines import NotCanonicalError, part_lines
 from kg.output import write_atomically
@@ -84,6 +85,10 @@ def _write(asserted: bytes, inferred: bytes | None, name: str, out: BinaryIO) ->
         parts = part_lines(asserted, inferred)
     except NotCanonicalError:
         parts = part_lines(asserted, inferred, rewrite=True)
+    # the graph's lines are sorted by the parser's blank node labels, new on every load: order them by content
+    ordered = in_content_order(parts)
+    if ordered is not parts:
+        parts = part_lines(*("".join(line + "\n" for line in part).encode() for part in ordered))
     if name == "ntriples":
         lines = sorted(line for lines in parts for line in lines)
         for start in range(0, len(lines), 65536):

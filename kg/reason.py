@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kg.blank_nodes import by_content
 from kg.closure import UnsupportedError, by_predicate, entailments, is_noise_term, relevant_triples
 from kg.derive import derivation_triples
 from kg.errors import InputError
@@ -39,7 +39,6 @@ REASONERS = ("auto", "native", "owlrl", "fast")
 #: owlrl needs about 30 s for 10,000 triples on two cores; `reasonable` under 2 s.
 FAST_THRESHOLD = 5_000
 _CACHE_FORMAT = "4"  # 4: keyed on the asserted N-Triples; 3: derivations (kg.derive) cached with the entailments
-_BLANK = re.compile(rb"_:[A-Za-z0-9_.\-]+")
 
 
 def is_noise(subject: Any, predicate: Any, obj: Any) -> bool:
@@ -152,7 +151,7 @@ def _versions(reasoner: str) -> str:
 
 def _ntriples_key(asserted: bytes, reasoner: str) -> str:
     """The input's digest: its lines as given, except that blank nodes (which get new labels on every parse) are
-    labelled by what is said about them (`_by_content`), those lines sorted."""
+    labelled by what is said about them (`kg.blank_nodes.by_content`), those lines sorted."""
     digest = hashlib.sha256(_versions(reasoner).encode())
     blank_lines = []
     for line in asserted.split(b"\n"):
@@ -160,35 +159,9 @@ def _ntriples_key(asserted: bytes, reasoner: str) -> str:
             blank_lines.append(line)
         else:
             digest.update(line + b"\n")
-    for line in _by_content(blank_lines):
+    for line in by_content(blank_lines):
         digest.update(b"# " + line + b"\n")
     return digest.hexdigest()
-
-
-def _by_content(lines: list[bytes]) -> list[bytes]:
-    """The lines, sorted, with each blank node labelled by a digest of the lines it is in, refined over the
-    labels of the blank nodes next to it until no more are told apart (the lists of property chains: three
-    rounds). Blank nodes no round tells apart share a label, which still gives the same key every parse."""
-    labels = [_BLANK.findall(line) for line in lines]
-    colour = {label: b"" for found in labels for label in found}
-    distinct = 1
-    for _ in range(32):
-        said: dict[bytes, list[bytes]] = {label: [colour[label]] for label in colour}
-        for line, found in zip(lines, labels, strict=True):
-            for label in set(found):
-                said[label].append(_relabel(line, colour, label))
-        colour = {
-            label: hashlib.sha256(b"\n".join(sorted(texts))).hexdigest()[:24].encode() for label, texts in said.items()
-        }
-        if len(set(colour.values())) == distinct:
-            break
-        distinct = len(set(colour.values()))
-    return sorted(_relabel(line, colour) for line in lines)
-
-
-def _relabel(line: bytes, colour: dict[bytes, bytes], me: bytes = b"") -> bytes:
-    """The line with each blank node written as its colour, and `me` as "_:me"."""
-    return _BLANK.sub(lambda match: b"_:" + (b"me" if match.group() == me else colour[match.group()]), line)
 
 
 def _input_key(asserted: Graph, reasoner: str = "auto") -> str:
