@@ -38,19 +38,19 @@ def by_content(lines: list[bytes]) -> list[bytes]:
 
 
 def in_content_order(parts: list[list[str]]) -> list[list[str]]:
-    """Each part's lines sorted as `by_content` sorts them, so that numbering blank nodes by first appearance
-    gives the same labels, and the same document, whatever labels the lines came with. (Blank nodes no round of
-    `colours` tells apart may swap labels, which for the lists and restrictions of an ontology changes nothing.)"""
-    blank = [line.encode("utf-8") for part in parts for line in part if "_:" in line]
-    if not blank:
+    """Each part's lines without blank nodes as they are, then those with blank nodes sorted as `by_content`
+    sorts them: numbering blank nodes by first appearance then gives the same labels, and the same document,
+    whatever labels the lines came with. (Blank nodes no round of `colours` tells apart may swap labels, which
+    for the lists and restrictions of an ontology changes nothing.)"""
+    blank = [[line.encode("utf-8") for line in part if "_:" in line] for part in parts]
+    if not any(blank):
         return parts
-    colour = colours(blank)
-
-    def key(line: str) -> bytes:
-        data = line.encode("utf-8")
-        return _relabel(data, colour) if "_:" in line else data
-
-    return [sorted(part, key=key) for part in parts]
+    colour = colours([line for lines in blank for line in lines])
+    return [
+        [line for line in part if "_:" not in line]
+        + [line.decode("utf-8") for line in sorted(lines, key=lambda line: _relabel(line, colour))]
+        for part, lines in zip(parts, blank, strict=True)
+    ]
 
 
 def _relabel(line: bytes, colour: dict[bytes, bytes], me: bytes = b"") -> bytes:

@@ -2,7 +2,7 @@
 
 rdflib's canonical labelling took about a fifth of the CPU of the reasoning, loading and validation tests (seconds
 for a few thousand triples). Here blank nodes are coloured by what is said about them, refined over their neighbours
-(kg's own cache key, kg.reason._by_content); when every blank node of a graph gets a colour of its own, two graphs
+(kg's own cache key, kg.blank_nodes.by_content); when every blank node of a graph gets a colour of its own, two graphs
 with the same coloured triples are isomorphic (map each blank node to the one of the same colour), and isomorphic
 graphs get the same coloured triples. Only when colours are shared (symmetric blank nodes) does rdflib decide.
 """
@@ -15,7 +15,7 @@ from difflib import unified_diff
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from kg.reason import _by_content
+from kg.blank_nodes import by_content
 
 _BLANK = re.compile(rb"_:[A-Za-z0-9_.\-]+")
 
@@ -25,7 +25,7 @@ def coloured(graph: Graph) -> tuple[list[bytes], bool]:
     node got a colour of its own."""
     lines = sorted(f"{s.n3()} {p.n3()} {o.n3()} .".replace("\n", "\\n").encode("utf-8") for s, p, o in graph)
     blank = [line for line in lines if b"_:" in line]
-    relabelled = _by_content(blank)
+    relabelled = by_content(blank)
     nodes = {label for line in blank for label in _BLANK.findall(line)}
     colours = {label for line in relabelled for label in _BLANK.findall(line)}
     return sorted([line for line in lines if b"_:" not in line] + relabelled), len(colours) == len(nodes)
