@@ -22,7 +22,7 @@ from kg.limit_values import (
 )
 from kg.nodes import Term
 from kg.results import QueryResult
-from kg.worker import GraphSource, Request, memory_in_use, reply_of
+from kg.worker import GraphSource, Request, reply_of
 from kg.workerprocess import WorkerDiedError, WorkerProcess
 
 __all__ = [
@@ -152,9 +152,7 @@ class QueryWorkers:
         finally:
             with self._lock:
                 self._busy_until.pop(id(worker), None)
-            # The allocator keeps what a big query took: a worker left holding over half its cap is replaced, or
-            # the next query would fail for want of memory the last one used.
-            if healthy and not self._closed and memory_in_use(worker.process.pid or 0) < WORKER_MEMORY_BYTES // 2:
+            if healthy and not self._closed and not worker.holds_too_much():
                 self._idle.put(worker)
             else:
                 worker.kill()

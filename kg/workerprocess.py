@@ -8,7 +8,7 @@ import signal
 from multiprocessing.process import BaseProcess
 
 from kg.errors import KGError, QueryError
-from kg.worker import GraphSource, serve
+from kg.worker import GraphSource, memory_in_use, serve
 
 __all__ = ["WorkerDiedError", "WorkerProcess"]
 
@@ -47,6 +47,15 @@ class WorkerProcess:
             self.kill()
             raise ready
         self.isolated = bool(ready[1])
+        #: What the worker holds with the graph loaded, before any query (VmData; 0 where /proc cannot tell).
+        self.loaded_bytes = memory_in_use(self.process.pid or 0)
+
+    def holds_too_much(self) -> bool:
+        """Whether the worker holds more than half its headroom past the loaded graph: the allocator keeps what a
+        big query took, and the next query would fail for want of it. (Half the cap itself would replace, after
+        every query, a worker whose graph alone is that big: a million triples are 1.6 of 2 GB.)"""
+        headroom = self.memory_bytes - self.loaded_bytes
+        return memory_in_use(self.process.pid or 0) - self.loaded_bytes > headroom // 2
 
     def death(self) -> str:
         """Why the process ended, in words: a signal (a crash, or the memory cap), or its exit code."""
