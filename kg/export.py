@@ -12,7 +12,7 @@ import pyoxigraph as ox
 
 from kg.blank_nodes import in_content_order
 from kg.errors import InputError
-from kg.nt_lines import NotCanonicalError, part_lines
+from kg.nt_lines import NotCanonicalError, numbered, part_lines
 from kg.output import write_atomically
 from kg.prefixes import PREFIXES
 from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH
@@ -88,7 +88,7 @@ def _write(asserted: bytes, inferred: bytes | None, name: str, out: BinaryIO) ->
     # the graph's lines are sorted by the parser's blank node labels, new on every load: order them by content
     ordered = in_content_order(parts)
     if ordered is not parts:
-        parts = part_lines(*("".join(line + "\n" for line in part).encode() for part in ordered))
+        parts = numbered(ordered)
     if name == "ntriples":
         lines = sorted(line for lines in parts for line in lines)
         for start in range(0, len(lines), 65536):

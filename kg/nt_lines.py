@@ -17,6 +17,7 @@ __all__ = [
     "literal_parts",
     "merged_lines",
     "names_blank_nodes",
+    "numbered",
     "part_lines",
     "rdflib_term",
     "split_line",
@@ -140,9 +141,14 @@ def part_lines(*parts: bytes | None, rewrite: bool = False) -> list[list[str]]:
         result.append(list(lines))
     if not any(b"_:" in data for data in parts if data):
         return result
+    return numbered(result)
+
+
+def numbered(parts: list[list[str]]) -> list[list[str]]:
+    """The lines with blank nodes numbered `_:b0`, `_:b1`, … in order of first appearance (each line once)."""
     labels: dict[str, str] = {}
     relabelled: list[list[str]] = []
-    for part in result:
+    for part in parts:
         done: dict[str, None] = {}
         for line in part:
             done[_relabelled(line, labels) if "_:" in line else line] = None
