@@ -46,6 +46,8 @@ class KnowledgeGraph(Queryable):
         self.sources = tuple(sources)
         #: The user's files (not the packaged ones), so findings about their statements can name the file.
         self.user_files: tuple[Path, ...] = ()
+        #: The asserted and inferred N-Triples reasoning last checked, and what the integrity rules found in them.
+        self._checked: tuple[bytes, bytes, list[IntegrityFinding]] | None = None
 
     @classmethod
     def load(
@@ -133,6 +135,7 @@ class KnowledgeGraph(Queryable):
         findings = integrity.check_ntriples(asserted, inferred, self.user_files)
         integrity.refuse_inconsistency(findings)
         self._set(INFERRED_GRAPH, inferred, None)
+        self._checked = (asserted, inferred, findings)
 
     @property
     def inferred(self) -> Graph:
@@ -175,6 +178,8 @@ class KnowledgeGraph(Queryable):
         asserted = self.ntriples(ASSERTED_GRAPH)
         # Not self.ntriples(INFERRED_GRAPH): reasoning refuses a contradiction, which is what this reports.
         inferred = Hub.ntriples(self, INFERRED_GRAPH) if self._has(INFERRED_GRAPH) else infer_cached_ntriples(asserted)
+        if self._checked is not None and self._checked[:2] == (asserted, inferred):
+            return list(self._checked[2])  # reasoning checked these very triples
         return check_ntriples(asserted, inferred, self.user_files)
 
     def validate_derivations(self, *, method: str = "auto") -> ValidationReport:
