@@ -145,15 +145,14 @@ def part_lines(*parts: bytes | None, rewrite: bool = False) -> list[list[str]]:
 
 
 def numbered(parts: list[list[str]]) -> list[list[str]]:
-    """The lines with blank nodes numbered `_:b0`, `_:b1`, … in order of first appearance (each line once)."""
+    """The parts, their blank nodes numbered `_:b0`, `_:b1`, … in order of first appearance, in place: the
+    lines are distinct already, and relabelling keeps them so (no second index of millions of lines)."""
     labels: dict[str, str] = {}
-    relabelled: list[list[str]] = []
     for part in parts:
-        done: dict[str, None] = {}
-        for line in part:
-            done[_relabelled(line, labels) if "_:" in line else line] = None
-        relabelled.append(list(done))
-    return relabelled
+        for index, line in enumerate(part):
+            if "_:" in line:
+                part[index] = _relabelled(line, labels)
+    return parts
 
 
 def _relabelled(line: str, labels: dict[str, str]) -> str:
