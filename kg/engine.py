@@ -179,7 +179,7 @@ def planned(sparql: str, bindings: Bindings) -> tuple[str, dict[ox.Variable, Ter
     (3 s). The substitutions stay because some plans are better with them (`consequences` 2.4 s -> 0.3 s)."""
     substitutions: dict[ox.Variable, Term] = {ox.Variable(name): to_native(term) for name, term in bindings.items()}
     try:
-        return bind_values(sparql, {name: to_native(term) for name, term in bindings.items()}), substitutions
+        return bind_values(sparql, bindings), substitutions  # it writes rdflib and pyoxigraph terms alike
     except QueryError:  # a value SPARQL text cannot carry (a blank node) or a query without a WHERE group
         return sparql, substitutions
 
