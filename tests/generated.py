@@ -54,6 +54,7 @@ def generated(violations: bool) -> tuple[KnowledgeGraph, list[Triple], str]:
     return graph, [tuple(v) for v in made.violations], digest
 
 
+@cache  # two tests compare with it in the same process; they only read it
 def owlrl_reference() -> Graph:
     """owlrl's entailments of the conforming 10k graph (kg.reason.entail: half a minute), replayed when recorded
     for exactly this graph (the packaged ontology included), owlrl, rdflib and kg's own filter of noise
@@ -66,6 +67,7 @@ def owlrl_reference() -> Graph:
     return Graph().parse(data=text, format="nt")
 
 
+@cache
 def pyshacl_reference() -> set[Triple]:
     """pyshacl's results (focus node, path, source shape) on the violation variant, with the packaged shapes (about
     two minutes live): replayed when recorded for exactly that graph and those shapes (tests/recorded.py)."""

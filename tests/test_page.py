@@ -48,8 +48,9 @@ def browser() -> Iterator[Browser]:
 BUSY_MACHINE_MS = 120_000
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def page(browser: Browser, kg_server: Server) -> Iterator[Page]:
+    """One tab for the module: each test starts by loading its own URL, and a new tab costs a second of CPU."""
     context = browser.new_context(base_url=kg_server.url, viewport={"width": 1400, "height": 900})
     context.set_default_timeout(BUSY_MACHINE_MS)
     context.set_default_navigation_timeout(BUSY_MACHINE_MS)

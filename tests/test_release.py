@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -49,6 +50,7 @@ def today(files: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) -> 
     return folder
 
 
+@functools.cache  # several tests read the same release file; none changes the graph it gets
 def parsed(data: bytes, suffix: str) -> Graph:
     graph = Graph()
     graph.parse(data=data, format=PARSERS[suffix])
