@@ -5,33 +5,22 @@ from __future__ import annotations
 import mmap
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 
 __all__ = ["FileLabelKeys", "LabelKeys", "MemoryLabelKeys", "label_entries", "normal", "write_label_keys"]
 
-#: Every label and synonym of an IRI, with whether it is a synonym and whether the IRI is an ontology term (a
-#: label names the data before it names a term: LabelIndex's order).
-_LABELS = """
-SELECT ?resource ?label ?synonym ?term WHERE {
-    VALUES ?predicate { rdfs:label skos:altLabel }
-    ?resource ?predicate ?label .
-    FILTER(isIRI(?resource) && !isBlank(?label))
-    BIND(?predicate = skos:altLabel AS ?synonym)
-    BIND(EXISTS {
-        VALUES ?termType { owl:Class owl:ObjectProperty owl:DatatypeProperty owl:AnnotationProperty owl:Ontology }
-        ?resource a ?termType .
-    } AS ?term)
-}
-"""
-_PREFIXES = {
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-}
-_TRUE = ox.Literal("true", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
+_OWL = "http://www.w3.org/2002/07/owl#"
+#: Types of ontology terms: a label names the data before it names a term (LabelIndex's order).
+_TERM_TYPES = [
+    ox.NamedNode(_OWL + name)
+    for name in ("Class", "ObjectProperty", "DatatypeProperty", "AnnotationProperty", "Ontology")
+]
+_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+_SYNONYM = ox.NamedNode("http://www.w3.org/2004/02/skos/core#altLabel")
 
 
 def normal(text: str) -> str:
@@ -39,16 +28,16 @@ def normal(text: str) -> str:
     return " ".join(text.replace("’", "'").casefold().split())
 
 
-def label_entries(store: ox.Store, graphs: Sequence[ox.NamedNode]) -> Iterator[tuple[str, int, str]]:
-    """(normalised label, rank, IRI) for every label and synonym in `graphs` of `store`; rank 0-3 is the order of
-    LabelIndex's tables: data labels, data synonyms, term labels, term synonyms."""
-    rows = store.query(_LABELS, prefixes=_PREFIXES, default_graph=list(graphs))
-    assert isinstance(rows, ox.QuerySolutions)
-    for row in rows:
-        resource, label, synonym, term = row[0], row[1], row[2], row[3]
-        if isinstance(resource, ox.NamedNode) and isinstance(label, ox.NamedNode | ox.Literal):
-            rank = (synonym == _TRUE) + 2 * (term == _TRUE)
-            yield normal(label.value), rank, resource.value
+def label_entries(store: ox.Store, graph: ox.NamedNode) -> Iterator[tuple[str, int, str]]:
+    """(normalised label, rank, IRI) for every label and synonym of an IRI in `graph` of `store`; rank 0-3 is the
+    order of LabelIndex's tables: data labels, data synonyms, term labels, term synonyms. Read from the store's
+    indexes directly: a third of the time of one SPARQL query asking the same (0.16 against 0.44 s at 100k)."""
+    terms = {quad.subject for kind in _TERM_TYPES for quad in store.quads_for_pattern(None, _TYPE, kind, graph)}
+    for synonym, predicate in enumerate((_LABEL, _SYNONYM)):
+        for quad in store.quads_for_pattern(None, predicate, None, graph):
+            subject, label = quad.subject, quad.object
+            if isinstance(subject, ox.NamedNode) and isinstance(label, ox.NamedNode | ox.Literal):
+                yield normal(label.value), synonym + 2 * (subject in terms), subject.value
 
 
 def _found(matches: Iterable[tuple[int, str]]) -> ox.NamedNode | None:

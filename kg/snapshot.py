@@ -200,7 +200,7 @@ class Snapshot:
                 if data:
                     store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
                     store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=UNION_GRAPH)
-            write_label_keys(scratch / _LABEL_FILE, label_entries(store, [ASSERTED_GRAPH]))
+            write_label_keys(scratch / _LABEL_FILE, label_entries(store, ASSERTED_GRAPH))
             store.flush()
             del store  # closes the database before the folder moves
             (scratch / _COMPLETE).write_text(key, encoding="utf-8")
@@ -219,7 +219,7 @@ class Snapshot:
 
 def label_keys(snapshot: Snapshot | None, store: ox.Store) -> LabelKeys:
     """The label index: the snapshot's file, or made from `store` (its ASSERTED_GRAPH) in one scan."""
-    return snapshot.label_keys() if snapshot is not None else MemoryLabelKeys(label_entries(store, [ASSERTED_GRAPH]))
+    return snapshot.label_keys() if snapshot is not None else MemoryLabelKeys(label_entries(store, ASSERTED_GRAPH))
 
 
 def remove_stale_scratch(directory: Path) -> list[Path]:

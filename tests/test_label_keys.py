@@ -73,7 +73,7 @@ def test_every_label_and_synonym_resolves_as_the_scan_did(shipped: KnowledgeGrap
 
 def test_the_file_index_finds_what_the_memory_index_finds(tmp_path: Path) -> None:
     graph = KnowledgeGraph(SMALL)
-    entries = list(label_entries(graph.store(inferred=False), [ASSERTED_GRAPH]))
+    entries = list(label_entries(graph.store(inferred=False), ASSERTED_GRAPH))
     write_label_keys(tmp_path / "labels.tsv", entries)
     in_memory, in_file = MemoryLabelKeys(entries), FileLabelKeys(tmp_path / "labels.tsv")
     for typed in ["twin", "twin peaks", "twi", "tw", "twin peaksx", "shared", "only the class", "", "zzz", "a"]:
