@@ -226,7 +226,7 @@ class Queryable(Hub):
             )
         if not trusted:
             check_untrusted(sparql, origin, self.engine)
-        return on_big_stack(lambda: self._run_here(sparql, bindings, inferred, origin, max_rows))
+        return on_big_stack(lambda: self._run_here(sparql, bindings, inferred, origin, max_rows), len(sparql))
 
     def _run_here(
         self, sparql: str, bindings: Mapping[str, Term], inferred: bool, origin: str, max_rows: int | None

@@ -123,12 +123,14 @@ def _filter(arch: _Arch) -> bytes:
     return b"".join(program)
 
 
-def on_big_stack(function: Callable[[], T]) -> T:
+def on_big_stack(function: Callable[[], T], text_length: int = 0) -> T:
     """`function()` run on a thread with BIG_STACK_BYTES of stack, its exception re-raised here.
 
     The threads are kept and reused: a new one per call cost 3-10 ms, mostly the wait for the GIL while the
     starting thread already runs Python (Python's switch interval is 5 ms). A thread that is busy is not waited
     for, so callers on several threads still run side by side; a call from a big-stack thread runs where it is.
+    A thread that ran a query text longer than _SHALLOW_TEXT (`text_length`) ends after it: it may have touched
+    much of its stack (a nesting level takes about 4 kB), which would stay resident in a kept thread.
     """
     if getattr(_here, "big", False):
         return function()
@@ -141,7 +143,7 @@ def on_big_stack(function: Callable[[], T]) -> T:
     inbox.put((function, outbox))
     ok, outcome = outbox.get()
     with _idle_lock:
-        if len(_idle) < _KEPT and _idle_pid[0] == os.getpid():
+        if len(_idle) < _KEPT and _idle_pid[0] == os.getpid() and text_length <= _SHALLOW_TEXT:
             _idle.append(inbox)
         else:
             inbox.put(None)  # the thread ends
@@ -152,6 +154,8 @@ def on_big_stack(function: Callable[[], T]) -> T:
 
 #: Idle big-stack threads kept (each a mailbox); a thread's stack is address space until a deep query touches it.
 _KEPT = 4
+#: The longest query text whose thread is kept: at most 4,096 levels deep, about 16 MB of stack touched.
+_SHALLOW_TEXT = 8192
 _Job = tuple[Callable[[], object], "queue.SimpleQueue[tuple[bool, object]]"] | None
 _idle: list[queue.SimpleQueue[_Job]] = []
 _idle_lock = threading.Lock()
