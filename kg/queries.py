@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -120,9 +121,15 @@ def stored_queries() -> list[StoredQuery]:
     return [_load(entry) for entry in query_files()]
 
 
+@functools.cache
+def _query_files() -> dict[str, Traversable]:
+    """The packaged queries by name, listed once a process: listing them cost more than running a small one."""
+    return {entry.name.removesuffix(".rq"): entry for entry in query_files()}
+
+
 def stored_query(name: str) -> StoredQuery:
     """The stored query called `name` (the file name without .rq)."""
-    files = {entry.name.removesuffix(".rq"): entry for entry in query_files()}
+    files = _query_files()
     if name in files:
         return _load(files[name])  # only this one: a cold `kg query` reads one header, not all of them
     import difflib

@@ -14,14 +14,15 @@ import pyoxigraph as ox
 from kg.engine import OxigraphEngine, check_untrusted, run_with_rdflib
 from kg.errors import ParameterError
 from kg.hub import Hub
+from kg.label_keys import LabelKeys
 from kg.limit_values import DEFAULT, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, STORED_MAX_ROWS, STORED_TIMEOUT, Default
 from kg.nodes import Term, to_rdflib
 from kg.prefixes import PREFIXES
 from kg.queries import StoredQuery, stored_query
-from kg.resolve import LabelIndex, as_iri, look_up_iri, look_up_label
+from kg.resolve import LabelIndex, as_iri, look_up_iri
 from kg.results import QueryResult
 from kg.sandbox import confined, on_big_stack
-from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH
+from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH, label_keys
 
 if TYPE_CHECKING:
     from rdflib import Graph, URIRef
@@ -53,11 +54,13 @@ class Queryable(Hub):
         super().__init__()
         self.engine = engine
         self._labels: LabelIndex | None = None
+        self._label_keys: LabelKeys | None = None
         self._prefixes: dict[str, str] | None = None
         self._workers: dict[str, QueryWorkers] = {}
 
     def _changed(self) -> None:
         self._labels = None
+        self._label_keys = None
         self._close_workers()
 
     def _infer(self) -> None:
@@ -109,17 +112,18 @@ class Queryable(Hub):
 
     def resolve(self, value: str, parameter: str = "value") -> URIRef:
         """The IRI named by a label, synonym, CURIE or IRI (case-insensitive for labels)."""
-        resolved = to_rdflib(self._resolve(value, parameter))
-        return resolved  # type: ignore[return-value]
+        return to_rdflib(self._resolve(value, parameter))  # type: ignore[return-value]
 
     def _resolve(self, value: str, parameter: str) -> ox.NamedNode:
-        """`resolve` in the store: one query for a label, a CURIE or an IRI; the LabelIndex (rdflib) only for
-        what the store cannot answer alone, a label naming none or several (its error lists suggestions)."""
+        """`resolve` in the store: a CURIE or an IRI by one query, a label by the index of kg.label_keys; the
+        LabelIndex (rdflib) only for a label naming none or several (its error lists suggestions)."""
         text = value.strip()
         iri = as_iri(text, self._prefixes_for(text), parameter)
         if iri is not None:
             return self._timed(lambda: look_up_iri(self._engine(inferred=False), iri, text, parameter))
-        found = self._timed(lambda: look_up_label(self._engine(inferred=False), value))
+        store = self.store(inferred=False)  # takes in changed views first, which drops a stale index
+        self._label_keys = self._label_keys or label_keys(self._snapshot, store)  # made once per change
+        found = self._label_keys.find(value)
         if found is None:
             found = ox.NamedNode(str(self.labels.resolve(value, parameter)))
         return found
@@ -222,7 +226,7 @@ class Queryable(Hub):
             )
         if not trusted:
             check_untrusted(sparql, origin, self.engine)
-        return on_big_stack(lambda: self._run_here(sparql, bindings, inferred, origin, max_rows))
+        return on_big_stack(lambda: self._run_here(sparql, bindings, inferred, origin, max_rows), len(sparql))
 
     def _run_here(
         self, sparql: str, bindings: Mapping[str, Term], inferred: bool, origin: str, max_rows: int | None

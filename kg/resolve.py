@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from kg.errors import ParameterError
+from kg.label_keys import normal as _normal
 
 if TYPE_CHECKING:
     from rdflib import Graph, URIRef
@@ -68,12 +69,9 @@ SELECT ?iri ?known ?mapped WHERE {
 _TRUE = ox.Literal("true", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
 
 
-def _normal(text: str) -> str:
-    return " ".join(text.replace("’", "'").casefold().split())
-
-
 def look_up_label(engine: OxigraphEngine, value: str) -> ox.NamedNode | None:
-    """The resource a plain label names, from one query over the asserted graph (no index to build).
+    """The resource a plain label names, from one query over the asserted graph (no index to build, but a scan
+    of every label: kg.label_keys answers the same from its index, and this is its reference).
 
     Only a label that names exactly one resource is answered here; anything else (a CURIE, no match, several)
     is left to the LabelIndex, which gives the same answer or the full error with suggestions.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import queue
 import struct
 import sys
 import threading
@@ -122,13 +123,64 @@ def _filter(arch: _Arch) -> bytes:
     return b"".join(program)
 
 
-def on_big_stack(function: Callable[[], T]) -> T:
-    """`function()` run on a thread with BIG_STACK_BYTES of stack, its exception re-raised here."""
-    outcome: dict[str, object] = {}
+def on_big_stack(function: Callable[[], T], text_length: int = 0) -> T:
+    """`function()` run on a thread with BIG_STACK_BYTES of stack, its exception re-raised here.
 
-    def run() -> None:
+    The threads are kept and reused: a new one per call cost 3-10 ms, mostly the wait for the GIL while the
+    starting thread already runs Python (Python's switch interval is 5 ms). A thread that is busy is not waited
+    for, so callers on several threads still run side by side; a call from a big-stack thread runs where it is.
+    A thread that ran a query text longer than _SHALLOW_TEXT (`text_length`) ends after it: it may have touched
+    much of its stack (a nesting level takes about 4 kB), which would stay resident in a kept thread.
+    """
+    if getattr(_here, "big", False):
+        return function()
+    with _idle_lock:
+        if _idle_pid[0] != os.getpid():  # forked: the parent's threads are not in this process
+            _idle.clear()
+            _idle_pid[0] = os.getpid()
+        inbox = _idle.pop() if _idle else _big_stack_thread()
+    outbox: queue.SimpleQueue[tuple[bool, object]] = queue.SimpleQueue()
+    inbox.put((function, outbox))
+    ok, outcome = outbox.get()
+    with _idle_lock:
+        if len(_idle) < _KEPT and _idle_pid[0] == os.getpid() and text_length <= _SHALLOW_TEXT:
+            _idle.append(inbox)
+        else:
+            inbox.put(None)  # the thread ends
+    if not ok:
+        raise outcome  # type: ignore[misc]
+    return outcome  # type: ignore[return-value]
+
+
+#: Idle big-stack threads kept (each a mailbox); a thread's stack is address space until a deep query touches it.
+_KEPT = 4
+#: The longest query text whose thread is kept: at most 4,096 levels deep, about 16 MB of stack touched.
+_SHALLOW_TEXT = 8192
+_Job = tuple[Callable[[], object], "queue.SimpleQueue[tuple[bool, object]]"] | None
+_idle: list[queue.SimpleQueue[_Job]] = []
+_idle_lock = threading.Lock()
+_idle_pid = [os.getpid()]
+_here = threading.local()
+
+
+def _big_stack_thread() -> queue.SimpleQueue[_Job]:
+    """A new thread with BIG_STACK_BYTES of stack running the jobs put in the mailbox it returns."""
+    inbox: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+    previous = threading.stack_size()
+    try:
+        threading.stack_size(BIG_STACK_BYTES)
+        threading.Thread(target=_serve, args=(inbox,), name="kg query", daemon=True).start()
+    finally:
+        threading.stack_size(previous)
+    return inbox
+
+
+def _serve(inbox: queue.SimpleQueue[_Job]) -> None:
+    _here.big = True
+    while (job := inbox.get()) is not None:
+        function, outbox = job
         try:
-            outcome["value"] = function()
+            outbox.put((True, function()))
         except BaseException as error:
             # Without its traceback: the frames would keep the engine's result iterator alive until the caller's
             # thread drops it, and pyoxigraph's iterators must be dropped on the thread that made them.
@@ -138,19 +190,8 @@ def on_big_stack(function: Callable[[], T]) -> T:
                 seen.add(id(cause))
                 cause.__traceback__ = None
                 cause = cause.__context__
-            outcome["error"] = error
-
-    previous = threading.stack_size()
-    try:
-        threading.stack_size(BIG_STACK_BYTES)
-        thread = threading.Thread(target=run, name="kg query", daemon=True)
-        thread.start()
-    finally:
-        threading.stack_size(previous)
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    return outcome["value"]  # type: ignore[return-value]
+            outbox.put((False, error))
+        del job, function, outbox  # nothing of the call outlives it on this thread
 
 
 def resident_bytes() -> int:
