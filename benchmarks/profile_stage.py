@@ -45,7 +45,10 @@ def pipeline(path: Path, view: bool) -> None:
     graph = _step("load (`KnowledgeGraph.load`)", lambda: KnowledgeGraph.load(extra=[path]))
     asserted = graph.ntriples(ASSERTED_GRAPH)
     inferred = _step("reason: native reasoner (`kg.reason.infer_ntriples`)", lambda: infer_ntriples(asserted))
-    _step("reason: integrity, user files (`check_user_files`)", lambda: integrity.check_user_files([path]))
+    _step(
+        "reason: integrity, user files (`check_user_files`)",
+        lambda: integrity.check_user_files([path], graph._rule_lines),
+    )
     _step(
         "reason: integrity, graph rules (`_graph_findings`)",
         lambda: integrity._graph_findings(asserted, inferred, [path]),  # a private step: this profiles the parts

@@ -49,12 +49,19 @@ def expand(extra: Iterable[str | Path]) -> list[Path]:
 
 
 def asserted_ntriples(
-    extra: Iterable[str | Path] = (), *, packaged: bool = True
+    extra: Iterable[str | Path] = (), *, packaged: bool = True, rule_lines: dict[str, bytes] | None = None
 ) -> tuple[bytes, list[str], list[Path]]:
-    """The asserted N-Triples, the sources they came from, and the user's files (folders expanded)."""
+    """The asserted N-Triples, the sources they came from, and the user's files (folders expanded).
+
+    `rule_lines`, if given, receives each user file's lines the integrity rules read (by file name): taken
+    from the load, so the checks never parse the file a second time."""
     # The user's files are read first, so a bad one is reported before any time goes into the packaged ones.
     own = expand(extra)
     parts = [ntriples_of(path) for path in own]
+    if rule_lines is not None:
+        from kg.integrity_lines import what_user_rules_read
+
+        rule_lines.update((str(path), what_user_rules_read(data)) for path, data in zip(own, parts, strict=True))
     sources: list[str] = []
     if packaged:
         for entry in [*ontology_files(), *data_files()]:

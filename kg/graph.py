@@ -46,6 +46,8 @@ class KnowledgeGraph(Queryable):
         self.sources = tuple(sources)
         #: The user's files (not the packaged ones), so findings about their statements can name the file.
         self.user_files: tuple[Path, ...] = ()
+        #: The lines of each user file the integrity rules read, kept by `load` (kg.integrity.check_user_files).
+        self._rule_lines: dict[str, bytes] = {}
         #: The asserted and inferred N-Triples reasoning last checked, and what the integrity rules found in them.
         self._checked: tuple[bytes, bytes, list[IntegrityFinding]] | None = None
 
@@ -54,9 +56,11 @@ class KnowledgeGraph(Queryable):
         cls, extra: Iterable[str | Path] = (), *, packaged: bool = True, engine: str = "oxigraph"
     ) -> KnowledgeGraph:
         """The packaged ontology and data, plus RDF files or folders in `extra` (syntax chosen by suffix)."""
-        asserted, sources, own = asserted_ntriples(extra, packaged=packaged)
+        rule_lines: dict[str, bytes] = {}
+        asserted, sources, own = asserted_ntriples(extra, packaged=packaged, rule_lines=rule_lines)
         loaded = cls(asserted, sources, engine=engine)
         loaded.user_files = tuple(own)
+        loaded._rule_lines = rule_lines
         return loaded
 
     @classmethod
@@ -89,10 +93,14 @@ class KnowledgeGraph(Queryable):
                 return graph
             # The first run then answers as every later one does, from the snapshot: the graph's bytes go, and
             # no second store is built in memory (at 1M triples that store and the bytes held 2 GiB more).
+            rule_lines = graph._rule_lines
             del graph, asserted, inferred
+        else:
+            rule_lines = {}
         graph = cls(b"", [name for name, _data in inputs], engine=engine)
         del graph._ntriples[ASSERTED_GRAPH]
         graph.user_files = tuple(own)
+        graph._rule_lines = rule_lines
         graph._snapshot = snapshot
         return graph
 
@@ -132,7 +140,7 @@ class KnowledgeGraph(Queryable):
             else reasoning.infer_ntriples(asserted, method)
         )
         # From a contradiction anything follows: say so rather than answer (snapshots are never built then).
-        findings = integrity.check_ntriples(asserted, inferred, self.user_files)
+        findings = integrity.check_ntriples(asserted, inferred, self.user_files, self._rule_lines)
         integrity.refuse_inconsistency(findings)
         self._set(INFERRED_GRAPH, inferred, None)
         self._checked = (asserted, inferred, findings)
@@ -180,7 +188,7 @@ class KnowledgeGraph(Queryable):
         inferred = Hub.ntriples(self, INFERRED_GRAPH) if self._has(INFERRED_GRAPH) else infer_cached_ntriples(asserted)
         if self._checked is not None and self._checked[:2] == (asserted, inferred):
             return list(self._checked[2])  # reasoning checked these very triples
-        return check_ntriples(asserted, inferred, self.user_files)
+        return check_ntriples(asserted, inferred, self.user_files, self._rule_lines)
 
     def validate_derivations(self, *, method: str = "auto") -> ValidationReport:
         """SHACL validation of the derivations (ontology/shapes-derivations.ttl) over asserted plus inferred

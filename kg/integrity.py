@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -137,15 +137,15 @@ def _packaged() -> Graph:
     return graph
 
 
-def check_user_files(files: Sequence[Path]) -> list[IntegrityFinding]:
+def check_user_files(files: Sequence[Path], read: Mapping[str, bytes] | None = None) -> list[IntegrityFinding]:
     """What the user's files state about the project's vocabulary, RDF/OWL themselves, or project entities'
     identity: each statement with the file it is in (statements the packaged files make too are left out).
-    The rules run on Oxigraph over the few lines of each file they can match (`kg.integrity_lines`)."""
+    The rules run on Oxigraph over the few lines of each file they can match (`kg.integrity_lines`): those
+    `read` holds for the file's name (kept when the file was loaded, `kg.assemble.asserted_ntriples`), else the
+    file is read for them."""
     if not files:
         return []
-    from kg.load import ntriples_of
-
-    per_file = [(str(path), what_user_rules_read(ntriples_of(path))) for path in files]
+    per_file = [(str(path), _rule_lines(path, read or {})) for path in files]
     rows = _rows(b"".join(data for _name, data in per_file), integrity_rules("user"))
     if not rows:
         return []
@@ -165,16 +165,26 @@ def check_user_files(files: Sequence[Path]) -> list[IntegrityFinding]:
     return _sorted(findings)
 
 
+def _rule_lines(path: Path, read: Mapping[str, bytes]) -> bytes:
+    if str(path) in read:
+        return read[str(path)]
+    from kg.load import ntriples_of
+
+    return what_user_rules_read(ntriples_of(path))
+
+
 def check_graph(asserted: Graph, inferred: Graph, files: Sequence[Path]) -> list[IntegrityFinding]:
     """`check_ntriples` for rdflib graphs (without the user-file rules, which `check_user_files` runs)."""
     return _graph_findings(canonical_ntriples(asserted), canonical_ntriples(inferred), files)
 
 
-def check_ntriples(asserted: bytes, inferred: bytes, user_files: Sequence[Path]) -> list[IntegrityFinding]:
-    """What the user's files state about the project (`check_user_files`), then contradictions (and merged
-    project entities) in the asserted and inferred N-Triples together, each named with the user file that
-    states it, or that mentions its subject when it is inferred. The rules run on Oxigraph."""
-    return check_user_files(user_files) + _graph_findings(asserted, inferred, user_files)
+def check_ntriples(
+    asserted: bytes, inferred: bytes, user_files: Sequence[Path], read: Mapping[str, bytes] | None = None
+) -> list[IntegrityFinding]:
+    """What the user's files state about the project (`check_user_files`, `read` as there), then contradictions
+    (and merged project entities) in the asserted and inferred N-Triples together, each named with the user file
+    that states it, or that mentions its subject when it is inferred. The rules run on Oxigraph."""
+    return check_user_files(user_files, read) + _graph_findings(asserted, inferred, user_files)
 
 
 def _graph_findings(asserted: bytes, inferred: bytes, files: Sequence[Path]) -> list[IntegrityFinding]:

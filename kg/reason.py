@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -153,12 +154,21 @@ def _ntriples_key(asserted: bytes, reasoner: str) -> str:
     """The input's digest: its lines as given, except that blank nodes (which get new labels on every parse) are
     labelled by what is said about them (`kg.blank_nodes.by_content`), those lines sorted."""
     digest = hashlib.sha256(_versions(reasoner).encode())
-    blank_lines = []
-    for line in asserted.split(b"\n"):
-        if b"_:" in line:
-            blank_lines.append(line)
-        else:
-            digest.update(line + b"\n")
+    # The digest of each line without a blank node plus a line break, in order; the bytes between two lines
+    # with blank nodes are hashed as one slice (a loop over a million lines in Python would cost a second).
+    view, blank_lines, done = memoryview(asserted), [], 0
+    for found in re.finditer(rb"_:", asserted):
+        if found.start() < done:
+            continue  # a second blank node on a line already taken
+        start = asserted.rfind(b"\n", 0, found.start()) + 1
+        end = asserted.find(b"\n", found.start())
+        end = len(asserted) if end < 0 else end
+        digest.update(view[done:start])
+        blank_lines.append(asserted[start:end])
+        done = end + 1
+    if done <= len(asserted):
+        digest.update(view[done:])
+        digest.update(b"\n")  # the line break after the last line (or after the empty end of the last split)
     for line in by_content(blank_lines):
         digest.update(b"# " + line + b"\n")
     return digest.hexdigest()

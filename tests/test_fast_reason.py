@@ -157,6 +157,27 @@ def test_the_cache_key_does_not_depend_on_blank_node_labels(shipped_ntriples: by
     assert _ntriples_key(first, "auto") != _ntriples_key(first.replace(b"entity/b", b"entity/c"), "auto")
 
 
+@pytest.mark.parametrize(
+    "data", [b"", b"a\n", b"a", b"_:x a\n", b"_:x a", b"a\n_:x _:y\nb\n", b"a\n_:x\n\n_:y b", b"x\n\n_:a\n"]
+)
+def test_the_cache_key_is_the_digest_of_the_lines_then_the_blank_node_lines_by_content(data: bytes) -> None:
+    """The key as it was first defined, line by line (recorded fixtures and caches are keyed by it): each line
+    without a blank node and a line break, then `# ` and each line with one, by content."""
+    import hashlib
+
+    from kg.blank_nodes import by_content
+    from kg.reason import _versions
+
+    digest = hashlib.sha256(_versions("auto").encode())
+    lines = data.split(b"\n")
+    for line in lines:
+        if b"_:" not in line:
+            digest.update(line + b"\n")
+    for line in by_content([line for line in lines if b"_:" in line]):
+        digest.update(b"# " + line + b"\n")
+    assert _ntriples_key(data, "auto") == digest.hexdigest()
+
+
 def test_the_ntriples_cache_is_reused(tmp_path: Path, shipped_ntriples: bytes) -> None:
     inferred = infer_cached_ntriples(shipped_ntriples, tmp_path)
     [entry] = tmp_path.glob("inferred-*.nt")

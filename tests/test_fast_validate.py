@@ -124,6 +124,29 @@ def test_datatypes_are_checked_on_the_exact_terms() -> None:
     }
 
 
+def test_datatypes_are_checked_on_every_line_whatever_its_spacing() -> None:
+    """Only the lines naming a checked predicate are parsed for the exact terms: tabs, a comment, a last line
+    without a line break, or the predicate quoted in a literal change nothing."""
+    shapes = ntriples("""
+        ex:Selector a sh:NodeShape ; sh:targetClass oa:TextPositionSelector ;
+            sh:property [ sh:path oa:start ; sh:datatype xsd:nonNegativeInteger ] .
+    """)
+    start, xsd = "<http://www.w3.org/ns/oa#start>", "http://www.w3.org/2001/XMLSchema#"
+    typed = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://www.w3.org/ns/oa#TextPositionSelector>"
+    data = (
+        f"<http://example.org/a> {typed} .\n<http://example.org/b> {typed} .\n<http://example.org/c> {typed} .\n"
+        f'<http://example.org/a>\t{start}\t"5"^^<{xsd}integer> . # a comment\n'
+        f'<http://example.org/c> <http://example.org/says> "{start} " .\n'
+        f'<http://example.org/c> {start} "7"^^<{xsd}nonNegativeInteger> .\n'
+        f'<http://example.org/b>  {start}  "-2"^^<{xsd}nonNegativeInteger> .'
+    ).encode()
+    report = validate_ntriples(data, shapes)
+    assert {(r.focus_node, r.constraint) for r in report.results} == {
+        ("<http://example.org/a>", "sh:DatatypeConstraintComponent"),
+        ("<http://example.org/b>", "sh:DatatypeConstraintComponent"),
+    }
+
+
 #: Small shapes beyond the project's own, each with data that breaks them: native and pyshacl must agree.
 CORE_CASES: dict[str, tuple[str, str]] = {
     "in, hasValue, minInclusive": (

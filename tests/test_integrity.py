@@ -4,16 +4,25 @@ over a contradiction instead of answering anything."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
 from kg import InconsistentDataError, KnowledgeGraph, reason
+from kg.assemble import asserted_ntriples
 from kg.cli import main
 from kg.engine import OxigraphEngine
 from kg.export import canonical_ntriples
-from kg.integrity import check_graph, check_ntriples, check_user_files, integrity_rules, refuse_inconsistency
+from kg.integrity import (
+    IntegrityFinding,
+    check_graph,
+    check_ntriples,
+    check_user_files,
+    integrity_rules,
+    refuse_inconsistency,
+)
 from kg.reason import infer, infer_ntriples
 from kg.store import new_graph, parse_into
 
@@ -68,6 +77,10 @@ def test_user_data_that_redefines_the_project_is_found_with_its_file(
     findings = check_user_files([other, path])
     assert {(finding.rule.name, finding.file) for finding in findings} >= {(rule, str(path))}
     assert all(finding.file == str(path) for finding in findings)
+    kept: dict[str, bytes] = {}  # the lines the load keeps for the rules: the same findings, no second parse
+    asserted_ntriples([other, path], packaged=False, rule_lines=kept)
+    assert set(kept) == {str(other), str(path)}
+    assert described(check_user_files([other, path], kept)) == described(findings)
 
 
 @pytest.mark.parametrize(
@@ -258,6 +271,39 @@ def test_the_rules_find_the_same_on_the_few_lines_they_are_given_as_on_the_whole
             on_all = rows_of(OxigraphEngine.from_ntriples(everything), rule.sparql)
             assert on_all, f"{rule.name} finds nothing in the breaking file: the comparison would prove nothing"
             assert rows_of(OxigraphEngine.from_ntriples(kept), rule.sparql) == on_all, rule.name
+
+
+@pytest.mark.usefixtures("fast_reasoning")
+def test_a_loaded_graph_checks_the_lines_it_loaded_without_reading_its_files_again(redefining: Path) -> None:
+    """`KnowledgeGraph.load` keeps each file's lines the user rules read: the checks name the file as it was
+    loaded, even once the file on disk has changed (a second parse would cost seconds at a million triples)."""
+    graph = KnowledgeGraph.load([redefining])
+    loaded = {(f.rule.name, f.file, f.statement()) for f in check_user_files([redefining])}
+    assert ("redefines-project-vocabulary", str(redefining), "nkg:causes rdf:type owl:SymmetricProperty") in loaded
+    original = redefining.read_bytes()
+    try:
+        redefining.write_text(PREFIXES + "ex:fish ex:says 'nothing wrong' .\n")
+        assert check_user_files([redefining]) == []  # read again: the file says nothing now
+        found = {(f.rule.name, f.file, f.statement()) for f in graph.integrity() if f.rule.scope == "user"}
+    finally:
+        redefining.write_bytes(original)
+    assert found == loaded
+
+
+def test_the_line_filters_keep_a_first_and_last_line_without_line_breaks() -> None:
+    from kg import integrity_lines
+
+    first = b'<https://w3id.org/neuropathy-kg/causes> <http://www.w3.org/2000/01/rdf-schema#label> "x" .'
+    entity = b"<https://w3id.org/neuropathy-kg/entity/a> <http://example.org/p> <http://example.org/b> ."
+    last = b"<http://example.org/a> <http://www.w3.org/2002/07/owl#sameAs> <http://example.org/b> ."
+    assert integrity_lines.what_user_rules_read(first + b"\n" + entity + b"\n" + last) == first + b"\n" + last + b"\n"
+    assert integrity_lines.what_user_rules_read(entity) == b""
+    assert integrity_lines.what_graph_rules_read((entity + b"\n" + last,)) == last + b"\n"
+
+
+def described(findings: list[IntegrityFinding]) -> list[tuple[str, str, str, bool]]:
+    """Each finding as text, blank nodes as `_:` (every parse of a file labels them its own way)."""
+    return [(f.rule.name, f.file, re.sub(r"_:\S+", "_:", f.statement()), f.inferred) for f in findings]
 
 
 def rows_of(engine: OxigraphEngine, sparql: str) -> list[tuple[str, ...]]:
