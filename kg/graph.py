@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
@@ -47,7 +48,8 @@ class KnowledgeGraph(Queryable):
         self.sources = tuple(sources)
         #: The user's files (not the packaged ones), so findings about their statements can name the file.
         self.user_files: tuple[Path, ...] = ()
-        #: The asserted and inferred N-Triples reasoning last checked, and what the integrity rules found in them.
+        #: Digests of the asserted and inferred N-Triples reasoning last checked, and what the integrity rules found
+        #: in them (digests: the N-Triples themselves may be let go, kg.hub.Hub._spill).
         self._checked: tuple[bytes, bytes, list[IntegrityFinding]] | None = None
 
     @classmethod
@@ -136,7 +138,7 @@ class KnowledgeGraph(Queryable):
         findings = integrity.check_ntriples(asserted, inferred, self.user_files)
         integrity.refuse_inconsistency(findings)
         self._set(INFERRED_GRAPH, inferred, None)
-        self._checked = (asserted, inferred, findings)
+        self._checked = (_digest(asserted), _digest(inferred), findings)
 
     @property
     def inferred(self) -> Graph:
@@ -179,7 +181,7 @@ class KnowledgeGraph(Queryable):
         asserted = self.ntriples(ASSERTED_GRAPH)
         # Not self.ntriples(INFERRED_GRAPH): reasoning refuses a contradiction, which is what this reports.
         inferred = Hub.ntriples(self, INFERRED_GRAPH) if self._has(INFERRED_GRAPH) else infer_cached_ntriples(asserted)
-        if self._checked is not None and self._checked[:2] == (asserted, inferred):
+        if self._checked is not None and self._checked[:2] == (_digest(asserted), _digest(inferred)):
             return list(self._checked[2])  # reasoning checked these very triples
         return check_ntriples(asserted, inferred, self.user_files)
 
@@ -222,9 +224,11 @@ class KnowledgeGraph(Queryable):
 
     def export_to(self, destination: str | Path | BinaryIO, format: str = "turtle", *, inferred: bool = False) -> int:
         """`export` written to a file as it goes (a path is replaced atomically; /dev/null and pipes are written
-        through), or to an open binary file: the same bytes, never held whole. The number of bytes written."""
+        through), or to an open binary file: the same bytes, never held whole. The number of bytes written.
+        Idle query workers are stopped first (`release_workers`): the export and they would hold the graph twice."""
         from kg.export import write_export
 
+        self.release_workers()
         inferred_ntriples = self.ntriples(INFERRED_GRAPH) if inferred else None
         return write_export(self.ntriples(ASSERTED_GRAPH), inferred_ntriples, format, destination)
 
@@ -258,6 +262,10 @@ _RESOURCES_PER_CLASS = """SELECT ?class (COUNT(DISTINCT ?resource) AS ?count) WH
     ?resource a ?class .
     FILTER(isIRI(?class) && (STRSTARTS(STR(?class), STR(nkg:)) || ?class IN (owl:Class, owl:ObjectProperty)))
 } GROUP BY ?class"""
+
+
+def _digest(ntriples: bytes) -> bytes:
+    return hashlib.blake2b(ntriples, digest_size=32).digest()
 
 
 def _shapes(wanted: Callable[[str], bool]) -> bytes:
