@@ -111,8 +111,8 @@ class Hub:
         """Replace `name`'s triples (`view`, if given, is an rdflib graph of the same triples)."""
         self._sync()
         self._leave_snapshot()
+        self._unspill()  # before the view of `name` goes: one a caller holds must still find its triples
         self._ntriples[name] = ntriples
-        self._spilled.pop(name, None)
         self._views.pop(name, None)
         if view is not None:
             from kg.views import version_of
@@ -143,16 +143,25 @@ class Hub:
 
     def _spill(self, name: GraphName, path: str) -> None:
         """`name`'s N-Triples were written to `path` (which stays as long as the graph's query workers): read them
-        from there when asked, rather than hold them beside the workers' copy (0.45 GiB at 1M triples)."""
+        from there when asked, rather than hold them beside the workers' copy (0.45 GiB at 1M triples); a view
+        not read yet (the one `reason()` returns) reads them from there too."""
         if name in self._ntriples:
             del self._ntriples[name]
             self._spilled[name] = path
+            if name in self._views:
+                from kg.views import read_from
+
+                read_from(self._views[name], path)
 
     def _unspill(self) -> None:
         """Hold the spilled N-Triples in memory again (their files are about to go)."""
         for name in list(self._spilled):
             self._ntriples[name] = self.ntriples(name)
             del self._spilled[name]
+            if name in self._views:
+                from kg.views import read_from
+
+                read_from(self._views[name], self._ntriples[name])
 
     def _leave_snapshot(self) -> None:
         """From now on the triples are held here: the snapshot no longer speaks for the graph."""
