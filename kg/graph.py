@@ -225,10 +225,12 @@ class KnowledgeGraph(Queryable):
     def export_to(self, destination: str | Path | BinaryIO, format: str = "turtle", *, inferred: bool = False) -> int:
         """`export` written to a file as it goes (a path is replaced atomically; /dev/null and pipes are written
         through), or to an open binary file: the same bytes, never held whole. The number of bytes written.
-        Idle query workers are stopped first (`release_workers`): the export and they would hold the graph twice."""
+        What queries keep goes first, to be made again by the next query: idle workers (`release_workers`), each
+        holding the graph, and the store in memory: at 1M triples the export and they held 2.5-2.6 GiB at once."""
         from kg.export import write_export
 
         self.release_workers()
+        self.release_store()
         inferred_ntriples = self.ntriples(INFERRED_GRAPH) if inferred else None
         return write_export(self.ntriples(ASSERTED_GRAPH), inferred_ntriples, format, destination)
 

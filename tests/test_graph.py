@@ -143,13 +143,14 @@ def test_a_graph_queried_in_workers_reads_its_ntriples_from_their_files_not_from
 
 def test_exports_stop_idle_workers_and_the_next_query_starts_one() -> None:
     """A worker holds its own copy of the graph: an export (which needs the graph in this process) stops the idle
-    ones first, and the next query that needs a worker starts it again."""
+    ones first, and lets the store in memory go; the next query starts a worker and builds the store again."""
     graph = KnowledgeGraph(_TINY)
     graph.query(_COUNT, inferred=False)
     [pool] = graph._workers.values()
     assert pool._idle.qsize() == 1
     assert graph.export_to(io.BytesIO(), "turtle") > 0
     assert pool._idle.qsize() == 0
+    assert graph._store is None  # the store in memory went too: the next query builds it again
     assert graph.release_workers() == 0  # none left idle
     assert graph.query(_COUNT, inferred=False).rows[0][0].toPython() == 2
     assert pool._idle.qsize() == 1
