@@ -55,7 +55,12 @@ def qc(args: argparse.Namespace, graphs: Graphs) -> int:
 def export(args: argparse.Namespace, graphs: Graphs) -> int:
     if args.format == "kgx":
         return _export_kgx(args, graphs)
-    _write_output(graphs.loaded().export(args.format, inferred=args.inferred), args.output)
+    graph = graphs.loaded()
+    if args.output in (None, "-"):
+        graph.export_to(sys.stdout.buffer, args.format, inferred=args.inferred)
+    else:
+        written = graph.export_to(args.output, args.format, inferred=args.inferred)
+        print(f"wrote {written} bytes to {args.output}", file=sys.stderr)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import heapq
 import io
 import re
 from pathlib import Path
@@ -30,6 +31,7 @@ __all__ = [
     "file_ntriples",
     "serialize",
     "write_atomically",
+    "write_export",
     "write_ntriples_as",
 ]
 
@@ -81,6 +83,8 @@ def _write(asserted: bytes, inferred: bytes | None, name: str, out: BinaryIO) ->
     if name == "turtle":
         write_turtle((asserted, inferred), PREFIXES, out)
         return
+    if name == "ntriples" and _write_merged(asserted, inferred, out):
+        return
     try:
         parts = part_lines(asserted, inferred)
     except NotCanonicalError:
@@ -101,6 +105,47 @@ def _write(asserted: bytes, inferred: bytes | None, name: str, out: BinaryIO) ->
         return
     triples = ox.parse(_document(parts, (" .\n",) * len(parts)), format=ox.RdfFormat.N_TRIPLES)
     ox.serialize(triples, out, format=_OXIGRAPH_FORMATS[name], prefixes=PREFIXES)
+
+
+def _write_merged(asserted: bytes, inferred: bytes | None, out: BinaryIO) -> bool:
+    """Sorted N-Triples as `_write` writes them, merged from the parts' own lines as they stand in the bytes (no
+    list of millions of lines: at 1M triples with the inferred ones, 0.6 GiB): only lines naming a blank node are
+    taken apart and renumbered. False, with nothing written, when a part is not in Oxigraph's one-space form or
+    not sorted; then `_write` sorts."""
+    parts = [data for data in (asserted, inferred) if data]
+    blank: list[bytes] = []
+    for data in parts:
+        if data[-1:] != b"\n" or b"\r" in data or data.count(b" .\n") != data.count(b"\n"):
+            return False
+        found: list[bytes] = []
+        previous = b""
+        for line in io.BytesIO(data):  # shares `data`'s buffer: each line is a short-lived copy
+            # one canonical line is never a prefix of another (each ends its object term with " ."), so lines
+            # compare with their newlines as they do without: the order of `_write`'s sort
+            if line <= previous:
+                return False
+            previous = line
+            if b"_:" in line:
+                found.append(line)
+        blank.append(b"".join(found))
+    try:
+        ordered = numbered(in_content_order(part_lines(*blank)))
+    except NotCanonicalError:
+        return False
+    renumbered = sorted(f"{line}\n".encode() for lines in ordered for line in lines)
+    streams = [(line for line in io.BytesIO(data) if b"_:" not in line) for data in parts]
+    block: list[bytes] = []
+    previous = b""
+    for line in heapq.merge(*streams, renumbered):
+        if line == previous:  # a triple both asserted and inferred, or given twice, is written once
+            continue
+        previous = line
+        block.append(line)
+        if len(block) == 65536:
+            out.write(b"".join(block))
+            block = []
+    out.write(b"".join(block))
+    return True
 
 
 def _document(parts: list[list[str]], endings: tuple[str, ...]) -> io.BytesIO:
@@ -133,6 +178,41 @@ def export_ntriples(asserted: bytes, inferred: bytes | None, format: str) -> byt
     buffer = io.BytesIO()
     write_ntriples_as(asserted, inferred, format, buffer)
     return buffer.getvalue()
+
+
+def write_export(asserted: bytes, inferred: bytes | None, format: str, destination: str | Path | BinaryIO) -> int:
+    """`write_ntriples_as` to a path (written atomically, see kg.output) or an open binary file, as it goes: no
+    document is held whole. The number of bytes written."""
+    name = _format_name(format)  # an unknown format is refused before a file is touched
+    counted = _Counting()
+
+    def write(out: BinaryIO) -> None:
+        counted.out = out
+        write_ntriples_as(asserted, inferred, name, counted)  # type: ignore[arg-type]  # a file to every writer
+
+    if isinstance(destination, str | Path):
+        write_atomically(Path(destination), write)
+    else:
+        write(destination)
+    return counted.written
+
+
+class _Counting:
+    """A binary file that passes what is written on to `out` and counts it."""
+
+    def __init__(self) -> None:
+        self.out: BinaryIO | None = None
+        self.written = 0
+
+    def write(self, data: bytes) -> int:
+        assert self.out is not None
+        self.written += len(data)
+        self.out.write(data)
+        return len(data)
+
+    def flush(self) -> None:
+        assert self.out is not None
+        self.out.flush()
 
 
 def _bound_copy(graph: Graph) -> Graph:

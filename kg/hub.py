@@ -32,6 +32,8 @@ class Hub:
 
     def __init__(self) -> None:
         self._ntriples: dict[GraphName, bytes] = {}
+        #: Graphs whose exact N-Triples are held in a file (the query workers' copy) rather than in memory.
+        self._spilled: dict[GraphName, str] = {}
         self._snapshot: Snapshot | None = None
         self._store: ox.Store | None = None
         self._stored: set[GraphName] = set()  # the named graphs `_store` holds
@@ -43,13 +45,16 @@ class Hub:
         """Called when the triples changed: whatever was derived from them goes (Queryable drops labels, workers)."""
 
     def _has(self, name: GraphName) -> bool:
-        return self._snapshot is not None or name in self._ntriples or name in self._views
+        return self._snapshot is not None or name in self._ntriples or name in self._spilled or name in self._views
 
     def ntriples(self, name: GraphName = ASSERTED_GRAPH) -> bytes:
         """The exact N-Triples of ASSERTED_GRAPH or INFERRED_GRAPH (UTF-8, one triple a line, sorted)."""
         self._sync()
         if name in self._ntriples:
             return self._ntriples[name]
+        if name in self._spilled:
+            with open(self._spilled[name], "rb") as spilled:
+                return spilled.read()
         if self._snapshot is not None:
             return self._snapshot.ntriples(name)
         raise InputError(f"this graph holds no {name.value.rsplit('/', 1)[-1]} triples yet")
@@ -85,12 +90,16 @@ class Hub:
         if self._store is None:
             self._store, self._stored = ox.Store(), set()
         for name in (ASSERTED_GRAPH, INFERRED_GRAPH) if inferred else (ASSERTED_GRAPH,):
-            data = self._ntriples.get(name)
-            if name not in self._stored and data is not None:
+            if name not in self._stored and (name in self._ntriples or name in self._spilled):
+                data = self.ntriples(name)
                 if data:
                     self._store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=name)
                 self._stored.add(name)
         return self._store
+
+    def release_store(self) -> None:
+        """Let the store built in memory go (0.4 GiB at 1M asserted triples); the next query builds it again."""
+        self._store, self._stored = None, set()
 
     def _timed(self, run: Callable[[], T]) -> T:
         """`run()`, its CPU time counted against the snapshot's store on disk (see kg.snapshot.Snapshot)."""
@@ -106,6 +115,7 @@ class Hub:
         """Replace `name`'s triples (`view`, if given, is an rdflib graph of the same triples)."""
         self._sync()
         self._leave_snapshot()
+        self._unspill()  # before the view of `name` goes: one a caller holds must still find its triples
         self._ntriples[name] = ntriples
         self._views.pop(name, None)
         if view is not None:
@@ -130,9 +140,32 @@ class Hub:
             if self._seen.get(name) != version:
                 self._leave_snapshot()
                 self._ntriples[name] = as_ntriples(view)
+                self._spilled.pop(name, None)
                 self._seen[name] = version
                 self._store = None
                 self._changed()
+
+    def _spill(self, name: GraphName, path: str) -> None:
+        """`name`'s N-Triples were written to `path` (which stays as long as the graph's query workers): read them
+        from there when asked, rather than hold them beside the workers' copy (0.45 GiB at 1M triples); a view
+        not read yet (the one `reason()` returns) reads them from there too."""
+        if name in self._ntriples:
+            del self._ntriples[name]
+            self._spilled[name] = path
+            if name in self._views:
+                from kg.views import read_from
+
+                read_from(self._views[name], path)
+
+    def _unspill(self) -> None:
+        """Hold the spilled N-Triples in memory again (their files are about to go)."""
+        for name in list(self._spilled):
+            self._ntriples[name] = self.ntriples(name)
+            del self._spilled[name]
+            if name in self._views:
+                from kg.views import read_from
+
+                read_from(self._views[name], self._ntriples[name])
 
     def _leave_snapshot(self) -> None:
         """From now on the triples are held here: the snapshot no longer speaks for the graph."""

@@ -185,6 +185,20 @@ class QueryWorkers:
             except queue.Empty:
                 return
 
+    def release_idle(self) -> int:
+        """Stop the idle workers, each holding its own copy of the graph (1 GiB at a million triples), and say how
+        many; the pool stays open, and the next query starts a worker again (busy ones go on)."""
+        released = 0
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                return released
+            worker.kill()
+            with self._lock:
+                self._started -= 1
+            released += 1
+
     def _new_worker(self) -> WorkerProcess:
         try:
             worker = WorkerProcess(self._source, self._engine, self._network, WORKER_MEMORY_BYTES)

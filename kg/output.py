@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 __all__ = ["process_alive", "remove_stale_temporaries", "write_atomically", "write_folder"]
 
@@ -36,8 +37,10 @@ def _current_umask() -> int:
     return mask
 
 
-def write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes | Callable[[BinaryIO], object]) -> None:
     """Write `data` to `path` so that no reader ever sees half of it, and never replace what is not a file.
+
+    `data` is bytes, or a function that writes them to the binary file it is given (nothing held whole in memory).
 
     A regular file (or a new one) is written to a temporary file beside it and renamed over it. A character
     device (/dev/null) or a FIFO is written through, never replaced; a FIFO nobody reads from is refused at once
@@ -52,7 +55,7 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _write(path: Path, data: bytes) -> None:
+def _write(path: Path, data: bytes | Callable[[BinaryIO], object]) -> None:
     try:
         status = os.stat(path)  # follows symbolic links: what matters is what gets written
     except FileNotFoundError:
@@ -74,7 +77,7 @@ def _write(path: Path, data: bytes) -> None:
         raise OSError(errno.EINVAL, f"is a {kind}; refusing to write an output there", str(path))
 
 
-def _write_through(path: Path, data: bytes, flags: int) -> None:
+def _write_through(path: Path, data: bytes | Callable[[BinaryIO], object], flags: int) -> None:
     """Open and write, never replace; O_NONBLOCK so a FIFO without a reader fails (ENXIO) instead of hanging."""
     try:
         handle = os.open(path, os.O_WRONLY | os.O_NONBLOCK | flags)
@@ -86,6 +89,10 @@ def _write_through(path: Path, data: bytes, flags: int) -> None:
         raise
     try:
         fcntl.fcntl(handle, fcntl.F_SETFL, fcntl.fcntl(handle, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        if not isinstance(data, bytes):
+            with os.fdopen(handle, "wb", closefd=False) as stream:
+                data(stream)
+            return
         view = memoryview(data)
         while view:
             view = view[os.write(handle, view) :]
@@ -93,14 +100,14 @@ def _write_through(path: Path, data: bytes, flags: int) -> None:
         os.close(handle)
 
 
-def _replace(path: Path, data: bytes, mode: int | None) -> None:
+def _replace(path: Path, data: bytes | Callable[[BinaryIO], object], mode: int | None) -> None:
     """Temporary file beside `path`, then rename: the old file or the new one, never half of either."""
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path.parent, path.name)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            stream.write(data) if isinstance(data, bytes) else data(stream)
             stream.flush()
             os.fsync(stream.fileno())
         # mkstemp makes the file private (0600): keep the mode of the file replaced, or give a plain open()'s.

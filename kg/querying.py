@@ -261,8 +261,7 @@ class Queryable(Hub):
         return self._workers[key]
 
     def _graph_files(self, inferred: bool) -> tuple[str, GraphSource]:
-        """The graph's N-Triples written to files in a new temporary folder, for workers to stream into their
-        stores: handing them the bytes held a joined copy here and a received copy in each worker (1 GiB at 1M)."""
+        """The N-Triples in files of a new folder, streamed into workers' stores, read from there now (Hub._spill)."""
         import glob
         import tempfile
 
@@ -280,9 +279,15 @@ class Queryable(Hub):
             with open(path, "wb") as out:
                 out.write(self.ntriples(name))
             files.append(path)
+            self._spill(name, path)
         return folder, GraphSource(files=tuple(files))
 
+    def release_workers(self) -> int:
+        """Stop the idle query workers (each holds the graph: 1 GiB at 1M), say how many; a query restarts one."""
+        return sum(pool.release_idle() for pool in self._workers.values())
+
     def _close_workers(self) -> None:
+        self._unspill()  # the workers' files go with them
         for workers in self._workers.values():
             workers.close()
         self._workers.clear()

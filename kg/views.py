@@ -11,7 +11,7 @@ from rdflib.plugins.stores.memory import Memory
 from kg.export import canonical_ntriples
 from kg.prefixes import PREFIXES
 
-__all__ = ["as_ntriples", "version_of", "view_of"]
+__all__ = ["as_ntriples", "read_from", "version_of", "view_of"]
 
 
 class _CountingMemory(Memory):
@@ -23,7 +23,7 @@ class _CountingMemory(Memory):
     def __init__(self, ntriples: bytes) -> None:
         super().__init__()
         self.changes = 0
-        self._pending = ntriples
+        self._pending: bytes | str = ntriples  # or the path of a file holding them (`read_from`)
         self._graph: weakref.ref[Graph] | None = None
         self._filling = False
 
@@ -33,6 +33,9 @@ class _CountingMemory(Memory):
         data, self._pending = self._pending, b""
         if graph is None or not data:
             return
+        if isinstance(data, str):
+            with open(data, "rb") as pending:
+                data = pending.read()
         self._filling = True
         try:
             graph.parse(data=data.decode("utf-8"), format="nt")
@@ -77,6 +80,14 @@ def view_of(ntriples: bytes) -> Graph:
         graph.bind(prefix, namespace)
     store._graph = weakref.ref(graph)
     return graph
+
+
+def read_from(graph: Graph, source: bytes | str) -> None:
+    """A view not read yet takes its N-Triples from `source`: the same bytes, or the path of a file holding them
+    (so that the view holds no copy of a graph kept in a file: kg.hub.Hub._spill)."""
+    store = graph.store
+    if isinstance(store, _CountingMemory) and store._pending:
+        store._pending = source
 
 
 def version_of(graph: Graph) -> tuple[int, int]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
+import pathlib
 import random
 
 import pyoxigraph
@@ -16,6 +18,7 @@ from kg import InputError, KnowledgeGraph
 from kg.export import export_ntriples, serialize, write_ntriples_as
 from kg.nt_lines import merged_lines, rdflib_term, split_line
 from kg.packaged import data_files, ontology_files
+from kg.snapshot import INFERRED_GRAPH
 from kg.terms import GRAPH
 
 
@@ -220,3 +223,55 @@ def test_every_format_gives_the_same_bytes_on_every_load(export_format: str) -> 
     assert first.ntriples() != second.ntriples()  # the parser's labels differ: the test would prove nothing
     inferred = export_format == "trig"
     assert first.export(export_format, inferred=inferred) == second.export(export_format, inferred=inferred)
+
+
+@pytest.mark.parametrize("export_format", ["turtle", "ntriples", "jsonld", "rdfxml", "trig"])
+@pytest.mark.parametrize("inferred", [False, True])
+def test_export_to_writes_the_bytes_export_returns(
+    shipped: KnowledgeGraph, tmp_path: pathlib.Path, export_format: str, inferred: bool
+) -> None:
+    """`export_to` (a path, replaced atomically, or an open binary file) writes as it goes what the in-memory
+    writer returns, and says how many bytes it wrote."""
+    expected = export_ntriples(
+        shipped.ntriples(), shipped.ntriples(INFERRED_GRAPH) if inferred else None, export_format
+    )
+    path = tmp_path / f"graph.{export_format}"
+    path.write_bytes(b"an older export")
+    assert shipped.export_to(path, export_format, inferred=inferred) == len(expected)
+    assert path.read_bytes() == expected
+    stream = io.BytesIO()
+    assert shipped.export_to(stream, export_format, inferred=inferred) == len(expected)
+    assert stream.getvalue() == expected
+    assert shipped.export(export_format, inferred=inferred) == expected
+    assert shipped.export_to(os.devnull, export_format, inferred=inferred) == len(expected)
+
+
+def test_export_to_refuses_an_unknown_format_before_touching_the_file(
+    shipped: KnowledgeGraph, tmp_path: pathlib.Path
+) -> None:
+    path = tmp_path / "graph.yaml"
+    path.write_bytes(b"kept")
+    with pytest.raises(InputError, match="unknown export format"):
+        shipped.export_to(path, "yaml")
+    assert path.read_bytes() == b"kept"
+
+
+def test_ntriples_merged_from_sorted_parts_are_what_sorting_every_line_gives(shipped: KnowledgeGraph) -> None:
+    """The graph's N-Triples are sorted, so the export merges them as they stand; lines in any other order are
+    sorted instead: both give the same bytes, blank nodes numbered alike, a triple both asserted and inferred once."""
+    asserted, inferred = shipped.ntriples(), shipped.ntriples(INFERRED_GRAPH)
+    assert b"_:" in asserted  # the ontology's restrictions and lists: numbered by content either way
+
+    def shuffled(data: bytes) -> bytes:
+        lines = data.split(b"\n")[:-1]
+        random.Random(7).shuffle(lines)
+        return b"\n".join(lines) + b"\n"
+
+    for parts in ((asserted, None), (asserted, inferred)):
+        merged = export_ntriples(*parts, "ntriples")
+        assert merged == export_ntriples(*(part and shuffled(part) for part in parts), "ntriples")
+        lines = merged.split(b"\n")[:-1]
+        assert lines == sorted(set(lines))
+    both = export_ntriples(asserted, inferred, "ntriples")
+    assert export_ntriples(asserted, asserted + inferred, "ntriples") == both
+    assert export_ntriples(asserted, asserted, "ntriples") == export_ntriples(asserted, None, "ntriples")
