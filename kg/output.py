@@ -17,7 +17,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["process_alive", "remove_stale_temporaries", "write_atomically", "write_folder"]
+__all__ = [
+    "process_alive",
+    "remove_folders_of_dead_processes",
+    "remove_stale_temporaries",
+    "write_atomically",
+    "write_folder",
+]
 
 _PLAIN_FILE_MODE = 0o666
 _PLAIN_FOLDER_MODE = 0o777
@@ -150,6 +156,18 @@ def _stale(entry: Path, name: str | None) -> bool:
         return time.time() - entry.lstat().st_mtime > _ORPHAN_AGE_SECONDS
     except OSError:
         return False
+
+
+def remove_folders_of_dead_processes(pattern: str) -> None:
+    """Remove the folders matching `pattern` whose name's third dash-separated part is the id of a process that is
+    gone (what a killed process left: `kg-graph-PID-…` in the temporary folder)."""
+    import glob
+    import shutil
+
+    for stale in glob.glob(pattern):
+        owner = os.path.basename(stale).split("-")[2]
+        if owner.isdigit() and not process_alive(int(owner)):
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def process_alive(pid: int) -> bool:

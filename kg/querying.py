@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -262,16 +263,10 @@ class Queryable(Hub):
 
     def _graph_files(self, inferred: bool) -> tuple[str, GraphSource]:
         """The N-Triples in files of a new folder, streamed into workers' stores, read from there now (Hub._spill)."""
-        import glob
-        import tempfile
-
-        from kg.output import process_alive
+        from kg.output import remove_folders_of_dead_processes
         from kg.worker import GraphSource
 
-        for stale in glob.glob(os.path.join(tempfile.gettempdir(), "kg-graph-*-*")):  # left by a process killed
-            owner = os.path.basename(stale).split("-")[2]
-            if owner.isdigit() and not process_alive(int(owner)):
-                shutil.rmtree(stale, ignore_errors=True)
+        remove_folders_of_dead_processes(os.path.join(tempfile.gettempdir(), "kg-graph-*-*"))
         folder = tempfile.mkdtemp(prefix=f"kg-graph-{os.getpid()}-")
         files: list[str] = []
         for name in (ASSERTED_GRAPH, INFERRED_GRAPH) if inferred else (ASSERTED_GRAPH,):
