@@ -20,7 +20,7 @@ from kg.limit_values import DEFAULT, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, STORED_M
 from kg.nodes import Term, to_rdflib
 from kg.prefixes import PREFIXES
 from kg.queries import StoredQuery, stored_query
-from kg.resolve import LabelIndex, as_iri, look_up_iri
+from kg.resolve import NAMING_TRIPLES, LabelIndex, as_iri, look_up_iri
 from kg.results import QueryResult
 from kg.sandbox import confined, on_big_stack
 from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH, label_keys
@@ -35,15 +35,6 @@ if TYPE_CHECKING:
 __all__ = ["Queryable"]
 
 _STORED_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
-
-#: The triples label lookups read: labels, synonyms, types (what makes a resource known) and mappings.
-_NAMING_TRIPLES = """
-CONSTRUCT { ?resource ?predicate ?value } WHERE {
-    VALUES ?predicate { rdfs:label skos:altLabel rdf:type
-                        skos:exactMatch skos:closeMatch skos:broadMatch skos:narrowMatch skos:relatedMatch }
-    ?resource ?predicate ?value .
-}
-"""
 
 
 class Queryable(Hub):
@@ -106,10 +97,16 @@ class Queryable(Hub):
     @property
     def labels(self) -> LabelIndex:
         if self._labels is None:
-            naming = self._engine(inferred=False).run(_NAMING_TRIPLES, {}, "labels").graph
+            naming = self._engine(inferred=False).run(NAMING_TRIPLES, {}, "labels").graph
             assert naming is not None
             self._labels = LabelIndex(naming, self.prefixes)
         return self._labels
+
+    def label_keys(self) -> LabelKeys:
+        """The index of labels and synonyms that resolves a plain label (kg.label_keys), made once per change."""
+        store = self.store(inferred=False)  # takes in changed views first, which drops a stale index
+        self._label_keys = self._label_keys or label_keys(self._snapshot, store)
+        return self._label_keys
 
     def resolve(self, value: str, parameter: str = "value") -> URIRef:
         """The IRI named by a label, synonym, CURIE or IRI (case-insensitive for labels)."""
@@ -122,9 +119,7 @@ class Queryable(Hub):
         iri = as_iri(text, self._prefixes_for(text), parameter)
         if iri is not None:
             return self._timed(lambda: look_up_iri(self._engine(inferred=False), iri, text, parameter))
-        store = self.store(inferred=False)  # takes in changed views first, which drops a stale index
-        self._label_keys = self._label_keys or label_keys(self._snapshot, store)  # made once per change
-        found = self._label_keys.find(value)
+        found = self.label_keys().find(value)
         if found is None:
             found = ox.NamedNode(str(self.labels.resolve(value, parameter)))
         return found

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from kg.engine import OxigraphEngine
 
-__all__ = ["LabelIndex", "as_iri", "look_up_iri", "look_up_label"]
+__all__ = ["NAMING_TRIPLES", "LabelIndex", "as_iri", "look_up_iri", "look_up_label"]
 
 _OWL = "http://www.w3.org/2002/07/owl#"
 _RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -40,6 +40,15 @@ _WORD_CUTOFF = 0.8
 _MAPPING_PREDICATES = tuple(
     _SKOS + name for name in ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
 )
+
+#: The triples label lookups read: labels, synonyms, types (what makes a resource known) and mappings.
+NAMING_TRIPLES = """
+CONSTRUCT { ?resource ?predicate ?value } WHERE {
+    VALUES ?predicate { rdfs:label skos:altLabel rdf:type
+                        skos:exactMatch skos:closeMatch skos:broadMatch skos:narrowMatch skos:relatedMatch }
+    ?resource ?predicate ?value .
+}
+"""
 
 #: Resources whose label or synonym reads `?key` once lower-cased with spaces collapsed, in LabelIndex's terms:
 #: whether it is a synonym, and whether the resource is an ontology term rather than data.

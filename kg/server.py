@@ -60,7 +60,7 @@ def create_app(
     `cors` lets pages from any origin (YASGUI, say) query it from the browser."""
     pool = graph.workers(inferred=True, size=workers, queue_seconds=queue_seconds)
     queries = {query.name: query for query in stored_queries()}
-    graph.labels  # noqa: B018 -- build the label index now, not under the first request
+    graph.label_keys()  # the label index made now, not under the first request
     endpoint = _Endpoint(graph, pool, queries, timeout, max_rows, max_request_bytes)
 
     @contextlib.asynccontextmanager
