@@ -6,8 +6,9 @@ import gc
 import heapq
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pyoxigraph as ox
 
@@ -148,17 +149,42 @@ def _write_merged(asserted: bytes, inferred: bytes | None, out: BinaryIO) -> boo
     return True
 
 
-def _document(parts: list[list[str]], endings: tuple[str, ...]) -> io.BytesIO:
-    """The parts' lines as one N-Triples document, or N-Quads with each part's lines ending in its `endings`,
-    written a block at a time, each part's lines let go once written: the whole text is held once, as bytes."""
-    buffer = io.BytesIO()
-    for index, ending in enumerate(endings):
-        lines, parts[index] = parts[index], []
-        for start in range(0, len(lines), 65536):
-            block = "\n".join(lines[start : start + 65536]) + "\n"
-            buffer.write((block if ending == " .\n" else block.replace(" .\n", ending)).encode("utf-8"))
-    buffer.seek(0)
-    return buffer
+def _document(parts: list[list[str]], endings: tuple[str, ...]) -> io.BufferedReader:
+    """The parts' lines as one N-Triples document, or N-Quads with each part's lines ending in its `endings`, read
+    a block at a time by the parser: each block's lines are let go once encoded, so the text is never held whole
+    (at 1M triples with the inferred ones, 0.5 GB on top of the lines)."""
+
+    def blocks() -> Iterator[bytes]:
+        for index, ending in enumerate(endings):
+            lines = parts[index]
+            while lines:
+                block = "\n".join(lines[:65536]) + "\n"
+                del lines[:65536]
+                yield (block if ending == " .\n" else block.replace(" .\n", ending)).encode("utf-8")
+
+    return io.BufferedReader(_BlockReader(blocks()), buffer_size=1 << 20)
+
+
+class _BlockReader(io.RawIOBase):
+    """A readable stream over an iterator of byte blocks."""
+
+    def __init__(self, blocks: Iterator[bytes]) -> None:
+        self._blocks = blocks
+        self._block = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._block:
+            block = next(self._blocks, None)
+            if block is None:
+                return 0
+            self._block = memoryview(block)
+        size = min(len(buffer), len(self._block))
+        buffer[:size] = self._block[:size]
+        self._block = self._block[size:]
+        return size
 
 
 def file_ntriples(path: Path) -> bytes:
