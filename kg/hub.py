@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, TypeVar
 import pyoxigraph as ox
 
 from kg.errors import InputError
+from kg.sandbox import give_back_freed_memory
 from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH, Snapshot
 
 if TYPE_CHECKING:
@@ -100,6 +101,7 @@ class Hub:
     def release_store(self) -> None:
         """Let the store built in memory go (0.4 GiB at 1M asserted triples); the next query builds it again."""
         self._store, self._stored = None, set()
+        give_back_freed_memory()
 
     def _timed(self, run: Callable[[], T]) -> T:
         """`run()`, its CPU time counted against the snapshot's store on disk (see kg.snapshot.Snapshot)."""

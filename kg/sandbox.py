@@ -13,7 +13,15 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Final, TypeVar
 
-__all__ = ["BIG_STACK_BYTES", "confine_network", "confined", "network_isolation", "on_big_stack", "watchdog"]
+__all__ = [
+    "BIG_STACK_BYTES",
+    "confine_network",
+    "confined",
+    "give_back_freed_memory",
+    "network_isolation",
+    "on_big_stack",
+    "watchdog",
+]
 
 T = TypeVar("T")
 
@@ -199,6 +207,18 @@ def resident_bytes() -> int:
     with contextlib.suppress(OSError, ValueError, IndexError), open("/proc/self/statm", encoding="ascii") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     return 0
+
+
+def give_back_freed_memory() -> None:
+    """Return the memory the C heap holds freed to the system (glibc's malloc_trim; nothing elsewhere).
+
+    A store dropped frees its many small allocations into the heap, which keeps them for later C allocations;
+    Python's objects come from elsewhere, so at 1M triples 0.8 GiB stayed resident, unused, beside an export."""
+    import ctypes
+    import ctypes.util
+
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
 
 
 @contextlib.contextmanager
