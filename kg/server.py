@@ -261,7 +261,7 @@ class _Endpoint:
         if isinstance(result, bytes):
             assert result_format is not None
             return Response(result, media_type=result_format.media_type, headers={"Vary": "Accept"})
-        formats = GRAPH_FORMATS if result.graph is not None else RESULT_FORMATS
+        formats = GRAPH_FORMATS if result.is_graph else RESULT_FORMATS
         chosen = negotiate(formats, accept, wanted)
         if chosen is None:
             offered = ", ".join(f.media_type for f in formats.values())
