@@ -233,14 +233,17 @@ class KnowledgeGraph(Queryable):
     def export_to(self, destination: str | Path | BinaryIO, format: str = "turtle", *, inferred: bool = False) -> int:
         """`export` written to a file as it goes (a path is replaced atomically; /dev/null and pipes are written
         through), or to an open binary file: the same bytes, never held whole. The number of bytes written.
-        What queries keep goes first, to be made again by the next query: idle workers (`release_workers`), each
-        holding the graph, and the store in memory: at 1M triples the export and they held 2.5-2.6 GiB at once."""
+        For a large graph what queries keep goes first, to be made again by the next query: idle workers
+        (`release_workers`), each holding the graph, and the store in memory: at 1M triples the export and they
+        held 2.5-2.6 GiB at once. A small graph keeps them: restarting them would cost more than they hold."""
         from kg.export import write_export
 
-        self.release_workers()
-        self.release_store()
+        asserted = self.ntriples(ASSERTED_GRAPH)
         inferred_ntriples = self.ntriples(INFERRED_GRAPH) if inferred else None
-        return write_export(self.ntriples(ASSERTED_GRAPH), inferred_ntriples, format, destination)
+        if len(asserted) + len(inferred_ntriples or b"") > _LARGE_EXPORT_BYTES:
+            self.release_workers()
+            self.release_store()
+        return write_export(asserted, inferred_ntriples, format, destination)
 
     def ntriples(self, name: ox.NamedNode = ASSERTED_GRAPH) -> bytes:
         """The exact N-Triples of ASSERTED_GRAPH or INFERRED_GRAPH (reasoning first if needed)."""
@@ -267,6 +270,8 @@ class KnowledgeGraph(Queryable):
         return counts
 
 
+#: N-Triples past which an export first lets the query workers and the store go (about 300k triples).
+_LARGE_EXPORT_BYTES = 64_000_000
 _COUNTED_GRAPHS = (("asserted triples", ASSERTED_GRAPH), ("inferred triples", INFERRED_GRAPH))
 _RESOURCES_PER_CLASS = """SELECT ?class (COUNT(DISTINCT ?resource) AS ?count) WHERE {
     ?resource a ?class .

@@ -12,6 +12,7 @@ from rdflib.namespace import RDFS, SKOS, XSD
 from shared_graphs import assert_isomorphic
 
 import kg.assemble
+import kg.graph
 from kg import KnowledgeGraph, ParameterError
 from kg.resolve import look_up_label
 from kg.snapshot import ASSERTED_GRAPH
@@ -141,9 +142,13 @@ def test_a_graph_queried_in_workers_reads_its_ntriples_from_their_files_not_from
     assert graph.ntriples().count(b"\n") == 3
 
 
-def test_exports_stop_idle_workers_and_the_next_query_starts_one() -> None:
-    """A worker holds its own copy of the graph: an export (which needs the graph in this process) stops the idle
-    ones first, and lets the store in memory go; the next query starts a worker and builds the store again."""
+def test_exports_of_a_large_graph_stop_idle_workers_and_the_next_query_starts_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker holds its own copy of the graph: an export of a large graph (which needs the graph in this process)
+    stops the idle ones first, and lets the store in memory go; the next query starts a worker and builds the store
+    again. (Large: past kg.graph._LARGE_EXPORT_BYTES, lowered here to make the tiny graph large.)"""
+    monkeypatch.setattr(kg.graph, "_LARGE_EXPORT_BYTES", 0)
     graph = KnowledgeGraph(_TINY)
     graph.query(_COUNT, inferred=False)
     [pool] = graph._workers.values()
@@ -155,3 +160,15 @@ def test_exports_stop_idle_workers_and_the_next_query_starts_one() -> None:
     assert graph.query(_COUNT, inferred=False).rows[0][0].toPython() == 2
     assert pool._idle.qsize() == 1
     assert graph.release_workers() == 1
+
+
+def test_exports_of_a_small_graph_keep_the_workers_and_the_store() -> None:
+    graph = KnowledgeGraph(_TINY)
+    graph.query(_COUNT, inferred=False)
+    graph.query("neuropathy-types", inferred=False, timeout=None)  # in this process: builds the store
+    [pool] = graph._workers.values()
+    store = graph._store
+    assert store is not None
+    assert graph.export_to(io.BytesIO(), "turtle") > 0
+    assert pool._idle.qsize() == 1
+    assert graph._store is store
