@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import serving  # tests/serving.py: starting real servers on loopback
-from rewritten import share_rewritten_test_files
 
 from kg import KnowledgeGraph, ValidationReport
 
@@ -73,7 +72,6 @@ def pytest_configure(config: pytest.Config) -> None:
     measured. Their asserts are not ours; ours (test files, conftest) keep being rewritten. (`_must_rewrite` is
     pytest's own set of those distributions' modules; without it nothing changes.)"""
     getattr(config.pluginmanager.rewrite_hook, "_must_rewrite", set()).clear()
-    share_rewritten_test_files()
 
 
 #: The test files that take longest, longest first (measured one by one, CPU seconds, December 2026). pytest-xdist
