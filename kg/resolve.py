@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from kg.errors import ParameterError
+from kg.label_keys import TERM_TYPES
 from kg.label_keys import normal as _normal
 
 if TYPE_CHECKING:
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 
 __all__ = ["NAMING_TRIPLES", "LabelIndex", "as_iri", "look_up_iri", "look_up_label"]
 
-_OWL = "http://www.w3.org/2002/07/owl#"
 _RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -27,11 +27,8 @@ _SKOS = "http://www.w3.org/2004/02/skos/core#"
 #: What an IRI may not contain (RFC 3987), and any Unicode space: such a value is refused, never given to an engine.
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]|\s')
 
-#: Types of ontology terms. A label names the data (an entity, a claim) before it names a term of the ontology:
-#: "neuropathy" is a synonym of the disorder and the label of the class nkg:Neuropathy, and users mean the disorder.
-_TERM_TYPES = tuple(
-    _OWL + name for name in ("Class", "ObjectProperty", "DatatypeProperty", "AnnotationProperty", "Ontology")
-)
+#: Types of ontology terms (kg.label_keys says why they rank after the data), as IRIs.
+_TERM_TYPES = tuple(term_type.value for term_type in TERM_TYPES)
 
 #: How alike (difflib ratio) a whole text, or one typed word, must be to a label or a label's word to be suggested.
 _TEXT_CUTOFF = 0.75
