@@ -326,19 +326,25 @@ def recording_endpoint(answer: str) -> Iterator[tuple[str, list[str]]]:
         server.server_close()
 
 
-def _thread_cpu_ticks(root: int) -> dict[int, int]:
-    """CPU ticks (user + system) of every thread of every process under `root` (not `root` itself)."""
+def descendants(root: int, generations: int = 99) -> set[int]:
+    """The processes under process `root`: its children, grandchildren and so on, up to `generations` down."""
     parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             with contextlib.suppress(OSError, ValueError, IndexError):
                 parents[int(entry)] = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    below, frontier = set(), {root}
-    while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier} - below
-        below |= frontier
+    found: set[int] = set()
+    frontier = {root}
+    for _generation in range(generations):
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _thread_cpu_ticks(root: int) -> dict[int, int]:
+    """CPU ticks (user + system) of every thread of every process under `root` (not `root` itself)."""
     ticks: dict[int, int] = {}
-    for pid in below:
+    for pid in descendants(root):
         with contextlib.suppress(OSError):
             for task in os.listdir(f"/proc/{pid}/task"):
                 with contextlib.suppress(OSError, ValueError, IndexError):

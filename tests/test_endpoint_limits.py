@@ -121,24 +121,8 @@ def test_the_endpoint_workers_are_sandboxed(busy_server: _Server) -> None:
     answer = httpx.get(f"{busy_server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=120)
     assert answer.json()["boolean"] is True
     assert _field(os.getpid(), "Seccomp") == "0"  # the server itself keeps its sockets
-    workers = [pid for pid in _descendants(os.getpid()) if _field(pid, "Seccomp") == "2"]
+    workers = [pid for pid in serving.descendants(os.getpid()) if _field(pid, "Seccomp") == "2"]
     assert workers, "no worker of the server runs with a seccomp filter"
-
-
-def _descendants(root: int) -> set[int]:
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-    found: set[int] = set()
-    frontier = {root}
-    while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
 
 
 def _field(pid: int, name: str) -> str:

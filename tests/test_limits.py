@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from serving import spin_at_lowest_priority
+from serving import descendants, spin_at_lowest_priority
 
 from kg import KnowledgeGraph, QueryError, QueryTimeoutError, ResultLimitError
 from kg.limits import DEFAULT_MAX_ROWS, STORED_MAX_ROWS, STORED_TIMEOUT, WORKER_MEMORY_BYTES
@@ -25,24 +25,6 @@ CARTESIAN = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 COUNTED = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 #: Sorting the product must hold all of it: memory grows by about half a gigabyte a second until stopped.
 SORTED = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i LIMIT 1"
-
-
-def _descendants(generations: int = 99) -> set[int]:
-    """This process's children, grandchildren and so on, up to `generations` down."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-    found: set[int] = set()
-    frontier = {os.getpid()}
-    for _generation in range(generations):
-        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
 
 
 def _status(pid: int, field: str) -> int:
@@ -66,7 +48,7 @@ def peak_memory() -> Iterator[dict[str, int]]:
     def sample() -> None:
         while not done.is_set():
             peaks["self"] = max(peaks["self"], _status(os.getpid(), "VmRSS"))
-            for pid in _descendants():
+            for pid in descendants(os.getpid()):
                 peaks["descendants"] = max(peaks["descendants"], _status(pid, "VmRSS"))
             done.wait(0.02)
 
@@ -143,7 +125,7 @@ def test_the_memory_cap_stops_a_sort_of_a_cartesian_product() -> None:
 def _capped_workers() -> list[int]:
     """This process's own query workers (grandchildren, under the fork server; not those of a `kg serve` child)."""
     found = []
-    for pid in _descendants(generations=2) - _descendants(generations=1):
+    for pid in descendants(os.getpid(), 2) - descendants(os.getpid(), 1):
         try:
             with open(f"/proc/{pid}/limits") as limits:
                 lines = [line.split() for line in limits if line.startswith("Max data size")]
