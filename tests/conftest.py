@@ -91,7 +91,6 @@ SLOWEST_FIRST = (
     "test_encodings.py",
     "test_release.py",
     "test_derive.py",
-    "test_editor.py",
     "test_properties.py",
     "test_validate.py",
     "test_protocol.py",

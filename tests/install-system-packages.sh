@@ -1,7 +1,8 @@
 #!/bin/sh
 # The programs some tests drive that pip cannot install, from the system's package manager, each only when missing:
-#   chromium                 the query pages' browser tests (Playwright drives the system browser: its own download
-#                            needs the internet)
+#   chromium-headless-shell  the query pages' browser tests (Playwright drives the system browser: its own download
+#                            needs the internet); Chromium's headless shell, half the CPU of the full browser in
+#                            those tests; the full `chromium` where the shell is not packaged; either will do
 #   virtuoso-opensource      a real Virtuoso store for the push and remote-query tests
 #   libapache-jena-java      Jena's rsparql, a SPARQL client the protocol tests drive
 #   default-jre-headless     Java, for Jena and for the OWL reasoners (HermiT, Pellet) that check the OWL release
@@ -9,7 +10,11 @@
 set -eu
 
 missing=""
-command -v chromium > /dev/null 2>&1 || command -v chromium-browser > /dev/null 2>&1 || missing="$missing chromium"
+has_browser() {
+    command -v chromium-headless-shell > /dev/null 2>&1 || command -v chromium > /dev/null 2>&1 \
+        || command -v chromium-browser > /dev/null 2>&1
+}
+has_browser || missing="$missing chromium-headless-shell"
 command -v virtuoso-t > /dev/null 2>&1 || missing="$missing virtuoso-opensource"
 [ -f /usr/share/java/jena-cmds.jar ] || missing="$missing libapache-jena-java"
 command -v java > /dev/null 2>&1 || missing="$missing default-jre-headless"
@@ -29,11 +34,14 @@ fi
 echo "install-system-packages: installing$missing (apt-get)" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+if ! apt-cache show chromium-headless-shell > /dev/null 2>&1; then
+    missing=$(echo "$missing" | sed 's/chromium-headless-shell/chromium/')
+fi
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing > /dev/null
 
-if ! command -v chromium > /dev/null 2>&1 && ! command -v chromium-browser > /dev/null 2>&1; then
-    echo "install-system-packages: apt-get installed 'chromium' but no chromium command is on PATH (on Ubuntu the" \
+if ! has_browser; then
+    echo "install-system-packages: apt-get installed Chromium but no chromium command is on PATH (on Ubuntu the" \
         "package is a snap wrapper that does not run in containers): install a Chromium build that does" >&2
     exit 1
 fi
