@@ -9,12 +9,18 @@ graphs get the same coloured triples. Only when colours are shared (symmetric bl
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import re
 from difflib import unified_diff
+from pathlib import Path
 
-from rdflib import Graph
+from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from recorded import digest, versions
 
+import kg.blank_nodes
 from kg.blank_nodes import by_content
 
 _BLANK = re.compile(rb"_:[A-Za-z0-9_.\-]+")
@@ -43,3 +49,62 @@ def assert_isomorphic(found: Graph, expected: Graph) -> None:
         [line.decode() for line in expected_lines], [line.decode() for line in found_lines], lineterm="", n=0
     )
     raise AssertionError("the graphs differ:\n" + "\n".join(line[:300] for line in list(diff)[:40]))
+
+
+# ---------------------------------------------------------------- rdflib's reading of a document, replayable
+
+#: What a reading depends on besides the document and rdflib: how its triples are written as coloured lines.
+_COLOURING = inspect.getsource(coloured).encode("utf-8") + Path(kg.blank_nodes.__file__).read_bytes()
+
+
+def _summary(graph: Graph) -> list[object]:
+    lines, discrete = coloured(graph)
+    return [len(lines), hashlib.sha256(b"\n".join(lines)).hexdigest(), discrete]
+
+
+def parse(data: bytes, format: str) -> dict[str, Graph]:
+    """What rdflib reads from the document (format as rdflib names it): its graphs by name, the default graph "".
+    A dataset's formats (trig, nquads) are read into a Dataset, the others into a Graph."""
+    if format not in ("trig", "nquads"):
+        return {"": Graph().parse(data=data.decode("utf-8"), format=format)}
+    dataset = Dataset()
+    dataset.parse(data=data.decode("utf-8"), format=format)
+    graphs = {str(graph.identifier): graph for graph in dataset.graphs() if len(graph)}
+    graphs[""] = graphs.pop(str(DATASET_DEFAULT_GRAPH_ID), dataset.graph(DATASET_DEFAULT_GRAPH_ID))
+    return graphs
+
+
+def reading_key(data: bytes, format: str) -> str:
+    """The key of rdflib's reading of exactly these bytes in this format, by this rdflib, coloured this way."""
+    return digest(versions(), "rdflib-read", format, data, _COLOURING)
+
+
+def live_reading(data: bytes, format: str) -> dict[str, list[object]]:
+    """rdflib's reading of the document, each graph (by name; the default graph "") summed up as the number of
+    its coloured lines, their SHA-256 and whether every blank node got a colour of its own: as `Reading` keeps it."""
+    return {name: _summary(graph) for name, graph in parse(data, format).items()}
+
+
+class Reading:
+    """rdflib's reading of one document (recorded, see tests/recorded.py, or live): how many triples each of its
+    graphs holds, and whether it is isomorphic to a graph of ours. Only a sure "same" is taken from the summary; any
+    other answer is decided on the document parsed again, live, as `assert_isomorphic` decides it."""
+
+    def __init__(self, data: bytes, format: str, summary: dict[str, list[object]]) -> None:
+        self.data, self.format, self.summary = data, format, summary
+
+    def __len__(self) -> int:
+        return self.triples("")
+
+    def triples(self, graph: str) -> int:
+        count = self.summary[graph][0] if graph in self.summary else 0
+        assert isinstance(count, int)
+        return count
+
+    def assert_isomorphic(self, expected: Graph, graph: str = "") -> None:
+        """The document's graph `graph` (its default graph unless named) is `expected` up to blank node labels."""
+        lines, discrete = coloured(expected)
+        found = self.summary.get(graph)
+        if found == [len(lines), hashlib.sha256(b"\n".join(lines)).hexdigest(), True] and discrete:
+            return
+        assert_isomorphic(parse(self.data, self.format).get(graph, Graph()), expected)
