@@ -12,15 +12,21 @@ from __future__ import annotations
 import hashlib
 import inspect
 import re
+from collections.abc import Callable
 from difflib import unified_diff
 from pathlib import Path
 
 from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from recorded import digest, versions
+from recorded import digest, graph_digest, versions
 
 import kg.blank_nodes
+import kg.export
+import kg.nt_lines
+import kg.prefixes
+import kg.release
+import kg.terms
 from kg.blank_nodes import by_content
 
 _BLANK = re.compile(rb"_:[A-Za-z0-9_.\-]+")
@@ -53,9 +59,6 @@ def assert_isomorphic(found: Graph, expected: Graph) -> None:
 
 # ---------------------------------------------------------------- rdflib's reading of a document, replayable
 
-#: What a reading depends on besides the document and rdflib: how its triples are written as coloured lines.
-_COLOURING = inspect.getsource(coloured).encode("utf-8") + Path(kg.blank_nodes.__file__).read_bytes()
-
 
 def _summary(graph: Graph) -> list[object]:
     lines, discrete = coloured(graph)
@@ -85,6 +88,11 @@ def live_reading(data: bytes, format: str) -> dict[str, list[object]]:
     return {name: _summary(graph) for name, graph in parse(data, format).items()}
 
 
+#: What a reading depends on besides the document and rdflib: how it is read, summed up and coloured.
+_READING = "".join(inspect.getsource(code) for code in (coloured, _summary, parse, live_reading)).encode("utf-8")
+_COLOURING = _READING + Path(kg.blank_nodes.__file__).read_bytes()
+
+
 class Reading:
     """rdflib's reading of one document (recorded, see tests/recorded.py, or live): how many triples each of its
     graphs holds, and whether it is isomorphic to a graph of ours. Only a sure "same" is taken from the summary; any
@@ -108,3 +116,32 @@ class Reading:
         if found == [len(lines), hashlib.sha256(b"\n".join(lines)).hexdigest(), True] and discrete:
             return
         assert_isomorphic(parse(self.data, self.format).get(graph, Graph()), expected)
+
+
+# ---------------------------------------------------------------- kg's reference writers on rdflib graphs, replayable
+
+#: The code whose output a recorded writing is: kg's writers on rdflib graphs (kg.export.serialize,
+#: kg.release.release_bytes: rdflib's serialisers and canonical labels, then Oxigraph's writers) and what they use.
+_WRITERS = b"".join(
+    Path(module.__file__ or "").read_bytes()
+    for module in (kg.export, kg.release, kg.prefixes, kg.terms, kg.nt_lines, kg.blank_nodes)
+)
+
+
+def writing_key(writer: str, *graphs: Graph) -> str:
+    """The key of what `writer` writes for these graphs: their triples whatever the labels of their blank nodes
+    (tests/recorded.py: graph_digest; test_release and test_export check the writers do not depend on them), kg's
+    writers' code, rdflib's and Oxigraph's versions."""
+    return digest(versions("pyoxigraph"), "rdflib-write", writer, _WRITERS, *(graph_digest(graph) for graph in graphs))
+
+
+class Written:
+    """The SHA-256 of what a reference writer writes (recorded, or live), and the writer itself: bytes are checked
+    against the digest, and only when they differ is the writer run again, live, to show where."""
+
+    def __init__(self, sha256: str, live: Callable[[], bytes]) -> None:
+        self.sha256, self.live = sha256, live
+
+    def assert_written(self, data: bytes) -> None:
+        if hashlib.sha256(data).hexdigest() != self.sha256:
+            assert data == self.live()
