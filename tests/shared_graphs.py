@@ -77,19 +77,25 @@ def parse(data: bytes, format: str) -> dict[str, Graph]:
     return graphs
 
 
-def reading_key(data: bytes, format: str) -> str:
-    """The key of rdflib's reading of exactly these bytes in this format, by this rdflib, coloured this way."""
-    return digest(versions(), "rdflib-read", format, data, _COLOURING)
+def reading_key(data: bytes, format: str, *read: str) -> str:
+    """The key of rdflib's reading of exactly these bytes in this format, by this rdflib, coloured this way (and
+    read by the code in `read`, when not by `parse`)."""
+    return digest(versions(), "rdflib-read", format, data, _COLOURING, *(read or [inspect.getsource(parse)]))
+
+
+def summed_up(graphs: dict[str, Graph]) -> dict[str, list[object]]:
+    """Each graph (by name; the default graph "") summed up as the number of its coloured lines, their SHA-256
+    and whether every blank node got a colour of its own: what `Reading` keeps."""
+    return {name: _summary(graph) for name, graph in graphs.items()}
 
 
 def live_reading(data: bytes, format: str) -> dict[str, list[object]]:
-    """rdflib's reading of the document, each graph (by name; the default graph "") summed up as the number of
-    its coloured lines, their SHA-256 and whether every blank node got a colour of its own: as `Reading` keeps it."""
-    return {name: _summary(graph) for name, graph in parse(data, format).items()}
+    """rdflib's reading of the document (`parse`), summed up."""
+    return summed_up(parse(data, format))
 
 
 #: What a reading depends on besides the document and rdflib: how it is read, summed up and coloured.
-_READING = "".join(inspect.getsource(code) for code in (coloured, _summary, parse, live_reading)).encode("utf-8")
+_READING = "".join(inspect.getsource(code) for code in (coloured, _summary, summed_up)).encode("utf-8")
 _COLOURING = _READING + Path(kg.blank_nodes.__file__).read_bytes()
 
 
@@ -98,8 +104,9 @@ class Reading:
     graphs holds, and whether it is isomorphic to a graph of ours. Only a sure "same" is taken from the summary; any
     other answer is decided on the document parsed again, live, as `assert_isomorphic` decides it."""
 
-    def __init__(self, data: bytes, format: str, summary: dict[str, list[object]]) -> None:
-        self.data, self.format, self.summary = data, format, summary
+    def __init__(self, summary: dict[str, list[object]], graphs: Callable[[], dict[str, Graph]]) -> None:
+        """`summary` as `summed_up` gives it, of what `graphs` reads live (`parse`, or another reading)."""
+        self.summary, self.graphs = summary, graphs
 
     def __len__(self) -> int:
         return self.triples("")
@@ -115,7 +122,7 @@ class Reading:
         found = self.summary.get(graph)
         if found == [len(lines), hashlib.sha256(b"\n".join(lines)).hexdigest(), True] and discrete:
             return
-        assert_isomorphic(parse(self.data, self.format).get(graph, Graph()), expected)
+        assert_isomorphic(self.graphs().get(graph, Graph()), expected)
 
 
 # ---------------------------------------------------------------- kg's reference writers on rdflib graphs, replayable

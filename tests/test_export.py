@@ -16,7 +16,7 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 from recorded import replayed
-from shared_graphs import Reading, Written, live_reading, reading_key, writing_key
+from shared_graphs import Reading, Written, live_reading, parse, reading_key, writing_key
 
 from kg import InputError, KnowledgeGraph
 from kg.export import export_ntriples, serialize, write_ntriples_as
@@ -30,7 +30,8 @@ from kg.terms import GRAPH
 def read_back(data: bytes, rdflib_format: str) -> Reading:
     """rdflib's reading of an export: replayed when recorded for exactly these bytes (tests/shared_graphs.py)."""
     key = reading_key(data, rdflib_format)
-    return Reading(data, rdflib_format, replayed("rdflib-read", key, lambda: live_reading(data, rdflib_format)))
+    summary = replayed("rdflib-read", key, lambda: live_reading(data, rdflib_format))
+    return Reading(summary, lambda: parse(data, rdflib_format))
 
 
 def test_turtle_is_byte_identical_across_runs() -> None:
