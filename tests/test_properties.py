@@ -203,7 +203,9 @@ BASE_QUERIES = (
 )
 
 
-QUERY_EDITS = st.lists(st.sampled_from([*SYNTAX, *"?$*!|+", " SERVICE ", " UNION ", " LOAD ", " FROM ", "?s"]), max_size=4)
+QUERY_EDITS = st.lists(
+    st.sampled_from([*SYNTAX, *"?$*!|+", " SERVICE ", " UNION ", " LOAD ", " FROM ", "?s"]), max_size=4
+)
 
 
 @st.composite
