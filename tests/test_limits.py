@@ -18,6 +18,7 @@ from serving import descendants, spin_at_lowest_priority
 
 from kg import KnowledgeGraph, QueryError, QueryTimeoutError, ResultLimitError
 from kg.limits import DEFAULT_MAX_ROWS, STORED_MAX_ROWS, STORED_TIMEOUT, WORKER_MEMORY_BYTES
+from kg.snapshot import ASSERTED_GRAPH
 
 #: Every triple with every triple with every triple: about 10^11 rows on the shipped graph.
 CARTESIAN = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -94,18 +95,26 @@ def test_query_workers_run_under_a_memory_cap(shipped: KnowledgeGraph) -> None:
     assert _capped_workers(), "no descendant process runs with the query worker's memory cap"
 
 
-def test_the_memory_cap_stops_a_sort_of_a_cartesian_product() -> None:
+@pytest.fixture(scope="module")
+def asserted_file(shipped: KnowledgeGraph, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The shipped graph's asserted triples in an N-Triples file: what a child process sorts the product of (read
+    from here, the child parses and serializes nothing of its own)."""
+    path = tmp_path_factory.mktemp("asserted") / "asserted.nt"
+    path.write_bytes(shipped.ntriples(ASSERTED_GRAPH))
+    return str(path)
+
+
+def test_the_memory_cap_stops_a_sort_of_a_cartesian_product(asserted_file: str) -> None:
     """The cap a worker sets on itself, lowered to 300 MB so the test is quick: the process dies at the cap."""
     cap = 300_000_000
     program = (
-        "import sys\nimport pyoxigraph\nfrom kg.graph import KnowledgeGraph\nfrom kg.export import canonical_ntriples\n"
-        "from kg.worker import cap_memory\n"
+        "import sys\nimport pyoxigraph\nfrom kg.worker import cap_memory\n"
         "store = pyoxigraph.Store()\n"
-        "store.bulk_load(canonical_ntriples(KnowledgeGraph.load().asserted), format=pyoxigraph.RdfFormat.N_TRIPLES)\n"
+        "store.bulk_load(path=sys.argv[2], format=pyoxigraph.RdfFormat.N_TRIPLES)\n"
         f"cap_memory({cap})\nprint('ready', flush=True)\nlist(store.query(sys.argv[1]))\n"
     )
     process = subprocess.Popen(
-        [sys.executable, "-c", program, SORTED], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        [sys.executable, "-c", program, SORTED, asserted_file], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     )
     assert process.stdout is not None
     assert process.stdout.readline() == b"ready\n"
@@ -253,17 +262,18 @@ def test_kg_sparql_stops_at_its_time_limit_with_one_line() -> None:
     assert done.stderr == "kg: error: query stopped after 1 s (the time limit); narrow the query or raise --timeout\n"
 
 
-def test_the_one_shot_watchdog_stops_a_sort_at_its_memory_limit() -> None:
+def test_the_one_shot_watchdog_stops_a_sort_at_its_memory_limit(asserted_file: str) -> None:
     """The watchdog `kg sparql` and `kg query` run under, with the limit lowered to 300 MB so the test is quick."""
     program = (
-        "import os, sys, pyoxigraph\nfrom kg.graph import KnowledgeGraph\nfrom kg.export import canonical_ntriples\n"
-        "from kg.sandbox import watchdog\n"
+        "import os, sys, pyoxigraph\nfrom kg.sandbox import watchdog\n"
         "store = pyoxigraph.Store()\n"
-        "store.bulk_load(canonical_ntriples(KnowledgeGraph.load().asserted), format=pyoxigraph.RdfFormat.N_TRIPLES)\n"
+        "store.bulk_load(path=sys.argv[2], format=pyoxigraph.RdfFormat.N_TRIPLES)\n"
         "def stop(reason):\n    print(reason, file=sys.stderr, flush=True)\n    os._exit(2)\n"
         "with watchdog(None, 300_000_000, stop):\n    list(store.query(sys.argv[1]))\n"
     )
-    done = subprocess.run([sys.executable, "-c", program, SORTED], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", program, SORTED, asserted_file], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 2
     assert done.stderr.startswith("stopped at 300,000,000 bytes of memory (the memory limit)")
 
