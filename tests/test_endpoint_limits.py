@@ -78,7 +78,7 @@ def test_a_third_client_is_answered_while_two_slow_queries_hold_both_workers(bus
     for client in slow_clients:
         client.start()
     _wait_until_both_workers_are_busy(busy_server)
-    serving.spin_at_lowest_priority(os.getpid())  # they only have to hold the workers, not two cores for 8 s
+    serving.stop_spinning_workers(os.getpid())  # they only have to hold the workers, not two cores for 8 s
     third = httpx.get(f"{busy_server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=120)
     assert all(client.is_alive() for client in slow_clients), "the slow queries ended before the third client"
     assert third.status_code == 503, third.text

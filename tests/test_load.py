@@ -11,7 +11,7 @@ from collections import Counter
 
 import httpx
 import pytest
-from serving import TEST_TIMEOUT, Server, spin_at_lowest_priority
+from serving import TEST_TIMEOUT, Server, stop_spinning_workers
 
 from kg import DEFAULT_MAX_ROWS, KnowledgeGraph, QueryTimeoutError, ResultLimitError
 from kg.cli import main
@@ -109,7 +109,7 @@ def test_endless_query_is_cut_at_the_time_limit_while_others_are_answered(kg_ser
     runner = threading.Thread(target=endless)
     runner.start()
     time.sleep(0.2)  # let the endless query reach its worker
-    spin_at_lowest_priority(kg_server.process.pid)  # it only has to last, not to take a core for 10 s
+    stop_spinning_workers(kg_server.process.pid)  # it only has to last, not to take a core for 10 s
     others: list[tuple[int, float]] = []
     with httpx.Client(base_url=kg_server.url, timeout=30) as client:
         while runner.is_alive():
