@@ -12,9 +12,10 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
-from serving import descendants, spin_at_lowest_priority
+from serving import descendants
 
 from kg import KnowledgeGraph, QueryError, QueryTimeoutError, ResultLimitError
 from kg.limits import DEFAULT_MAX_ROWS, STORED_MAX_ROWS, STORED_TIMEOUT, WORKER_MEMORY_BYTES
@@ -38,6 +39,15 @@ def _status(pid: int, field: str) -> int:
     except OSError:
         pass
     return 0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """The CPU time process `pid` has used (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -180,11 +190,22 @@ def test_a_query_whose_worker_dies_once_gets_a_fresh_worker(shipped: KnowledgeGr
 
     def kill_once() -> None:
         time.sleep(0.3)
-        for pid in _capped_workers():
+        killed = set(_capped_workers())
+        for pid in killed:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGABRT)
-        time.sleep(1.5)  # the fresh worker is running the query again, until the limit: it need not take a core
-        spin_at_lowest_priority(os.getpid())
+        # The fresh worker runs the query again, until the limit. Once it has spent more CPU than loading the graph
+        # takes (a tenth of a second), it is running the query, which need not run at all: stopped, it is killed
+        # at the limit all the same (a worker still loading is never stopped: its start has no deadline).
+        deadline = time.monotonic() + 4
+        while time.monotonic() < deadline:
+            running = [pid for pid in set(_capped_workers()) - killed if _cpu_seconds(pid) > 0.3]
+            for pid in running:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
+            if running:
+                return
+            time.sleep(0.1)
 
     threading.Thread(target=kill_once, daemon=True).start()
     with pytest.raises(QueryTimeoutError, match="stopped after 5 s"):
