@@ -110,7 +110,7 @@ def serve(args: argparse.Namespace, graphs: Graphs) -> int:
     from kg.server import serve as serve_graph  # the web stack loads only for this command
 
     serve_graph(
-        graphs.loaded(),
+        graphs.opened(),
         host=args.host,
         port=args.port,
         timeout=None if args.timeout == 0 else args.timeout,

@@ -53,6 +53,8 @@ class Page:
     def __init__(self, graph: Graph, converter: Converter, anchored: Iterable[URIRef]) -> None:
         self.graph = graph
         self.converter = converter
+        self._labels: dict[Node, str] = {}  # the graph does not change while a page is written
+        self._claims: list[tuple[URIRef, Node | None, Node | None]] | None = None
         self.anchors: dict[URIRef, str] = {}
         used: set[str] = set()
         for iri in sorted(set(anchored)):
@@ -78,6 +80,12 @@ class Page:
     def label(self, term: Node) -> str:
         if isinstance(term, Literal):
             return str(term)
+        found = self._labels.get(term)
+        if found is None:
+            found = self._labels[term] = self._label(term)
+        return found
+
+    def _label(self, term: Node) -> str:
         for predicate in (RDFS.label, DCTERMS.title):  # the ontology itself has a title, not a label
             names = [value for value in self.graph.objects(term, predicate) if isinstance(value, Literal)]
             if names:
@@ -108,6 +116,15 @@ class Page:
         else:
             found = self.graph.objects(subject, predicate)
         return sorted({term for term in found if isinstance(term, URIRef)})
+
+    def claims(self) -> list[tuple[URIRef, Node | None, Node | None]]:
+        """Every claim with its subject and object, read from the graph once for the whole page."""
+        if self._claims is None:
+            value = self.graph.value
+            self._claims = [
+                (claim, value(claim, RDF.subject), value(claim, RDF.object)) for claim in typed(self.graph, NKG.Claim)
+            ]
+        return self._claims
 
     def text(self, subject: Node, predicate: URIRef) -> str:
         values = sorted(str(value) for value in self.graph.objects(subject, predicate))
@@ -162,11 +179,7 @@ def mappings(page: Page, iri: URIRef) -> str:
 
 def claims_about(page: Page, subjects: Iterable[URIRef]) -> list[URIRef]:
     wanted = set(subjects)
-    return [
-        claim
-        for claim in typed(page.graph, NKG.Claim)
-        if page.graph.value(claim, RDF.subject) in wanted or page.graph.value(claim, RDF.object) in wanted
-    ]
+    return [claim for claim, subject, obj in page.claims() if subject in wanted or obj in wanted]
 
 
 def claim_links(page: Page, claims: Iterable[URIRef]) -> str:

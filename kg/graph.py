@@ -16,7 +16,7 @@ from kg.assemble import asserted_ntriples, expand
 from kg.engine import ENGINES
 from kg.errors import InputError
 from kg.hub import Hub
-from kg.packaged import data_files, mapping_file, ontology_files, shapes_files
+from kg.packaged import data_files, mapping_file, ontology_files
 from kg.prefixes import PREFIXES
 from kg.querying import Queryable
 from kg.snapshot import ASSERTED_GRAPH, INFERRED_GRAPH, Snapshot, cache_directory, read_inputs, snapshot_key
@@ -167,11 +167,10 @@ class KnowledgeGraph(Queryable):
 
         `method`: "pyshacl" (the reference), "fast" or "auto" (the shapes as SPARQL on Oxigraph, kg.fast_validate),
         or "pyrudof" (to compare against)."""
-        from kg.derive import DERIVATION_SHAPES
         from kg.integrity import as_validation_results
-        from kg.validate import ValidationReport, sort_key, validate_ntriples
+        from kg.validate import ValidationReport, packaged_shapes, sort_key, validate_ntriples
 
-        shapes = _shapes(lambda name: name != DERIVATION_SHAPES)
+        shapes = packaged_shapes(derivations=False)
         report = validate_ntriples(self.ntriples(ASSERTED_GRAPH), shapes, method)
         # Only the user's files can redefine the project (the packaged graph is tested free of it), and a graph
         # built in memory names no file: the checks, which need the reasoned graph, run when there are files.
@@ -196,11 +195,10 @@ class KnowledgeGraph(Queryable):
     def validate_derivations(self, *, method: str = "auto") -> ValidationReport:
         """SHACL validation of the derivations (ontology/shapes-derivations.ttl) over asserted plus inferred
         triples: every inferred domain triple has a derivation, whose premises exist (kg.derive)."""
-        from kg.derive import DERIVATION_SHAPES
-        from kg.validate import validate_ntriples
+        from kg.validate import packaged_shapes, validate_ntriples
 
         data = _derivation_data(self.ntriples(ASSERTED_GRAPH), self.ntriples(INFERRED_GRAPH))
-        return validate_ntriples(data, _shapes(lambda name: name == DERIVATION_SHAPES), method)
+        return validate_ntriples(data, packaged_shapes(derivations=True), method)
 
     @classmethod
     def connect(
@@ -281,13 +279,6 @@ _RESOURCES_PER_CLASS = """SELECT ?class (COUNT(DISTINCT ?resource) AS ?count) WH
 
 def _digest(ntriples: bytes) -> bytes:
     return hashlib.blake2b(ntriples, digest_size=32).digest()
-
-
-def _shapes(wanted: Callable[[str], bool]) -> bytes:
-    """The N-Triples of the packaged shapes files whose names are `wanted` (blank nodes apart per file)."""
-    from kg.load import ntriples_of
-
-    return b"".join(ntriples_of(entry, label=f"kg/{entry.name}") for entry in shapes_files() if wanted(entry.name))
 
 
 def _derivation_data(asserted: bytes, inferred: bytes) -> bytes:

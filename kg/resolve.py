@@ -183,15 +183,14 @@ class LabelIndex:
         """
         import difflib  # suggestions are made only for a value that names nothing
 
-        typed = key.split()
-
-        def words_match(spelling: str) -> bool:
-            words = spelling.split()
-            return all(difflib.get_close_matches(word, words, n=1, cutoff=_WORD_CUTOFF) for word in typed)
-
         close = set(difflib.get_close_matches(key, self._spellings, n=5, cutoff=_TEXT_CUTOFF))
         if not close:  # only then, or 'periferal neuropathy' would list every label with both words
-            close = {spelling for spelling in self._spellings if words_match(spelling)}
+            # each typed word is compared once with each distinct word of the labels, not once per label
+            words = {word for spelling in self._spellings for word in spelling.split()}
+            near = [
+                set(difflib.get_close_matches(typed, words, len(words) or 1, _WORD_CUTOFF)) for typed in key.split()
+            ]
+            close = {spelling for spelling in self._spellings if all(n.intersection(spelling.split()) for n in near)}
         ranked = sorted(close, key=lambda spelling: (-difflib.SequenceMatcher(None, key, spelling).ratio(), spelling))
         return ranked[:5]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pyoxigraph import Literal
 
@@ -90,6 +91,7 @@ class Compiled:
     datatypes: list[DatatypeCheck] = field(default_factory=list)
 
 
+@lru_cache(maxsize=8)  # one compilation for the calls given the same shapes (kg.validate.packaged_shapes): read only
 def compile_shapes(shapes: bytes) -> Compiled:
     """Every check of every shape with targets, and of the property shapes they list."""
     graph = ShapesGraph(shapes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from kg.errors import InputError
@@ -19,6 +20,7 @@ __all__ = [
     "ValidationReport",
     "ValidationResult",
     "choose_validator",
+    "packaged_shapes",
     "sort_key",
     "validate",
     "validate_ntriples",
@@ -48,6 +50,17 @@ def validate_ntriples(data: bytes, shapes: bytes, method: str = "auto") -> Valid
     if chosen == "pyrudof":
         return rudof_validate(data, shapes)
     return _pyshacl(_graph(data), _graph(shapes))
+
+
+@cache  # the same bytes every time, so that what kg.shacl_sparql compiles from them is reused
+def packaged_shapes(*, derivations: bool) -> bytes:
+    """The N-Triples of the packaged derivation shapes, or of the other shapes files (blank nodes apart per file)."""
+    from kg.derive import DERIVATION_SHAPES
+    from kg.load import ntriples_of
+    from kg.packaged import shapes_files
+
+    wanted = [entry for entry in shapes_files() if (entry.name == DERIVATION_SHAPES) == derivations]
+    return b"".join(ntriples_of(entry, label=f"kg/{entry.name}") for entry in wanted)
 
 
 def validate(data: Graph, shapes: Graph, method: str = "auto") -> ValidationReport:

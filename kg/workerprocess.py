@@ -86,6 +86,6 @@ def _context() -> multiprocessing.context.ForkServerContext | multiprocessing.co
     worker starts in milliseconds, and no threads of the caller (a web server's, say) are forked along."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["kg.limits"])  # which imports this module and kg.worker
+        context.set_forkserver_preload(["kg.worker_preload"])  # kg.limits, and what each worker would build
         return context
     return multiprocessing.get_context("spawn")

@@ -368,3 +368,26 @@ def spin_at_lowest_priority(root: int, seconds: float = 0.5) -> int:
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, tid, 19)
     return len(spinning)
+
+
+def stop_spinning_workers(root: int, seconds: float = 0.5) -> int:
+    """Stop (SIGSTOP) the sandboxed query workers under process `root` that are spinning on a query that only has to
+    last until its time limit; return how many.
+
+    The limit is the parent's: it kills the worker at the deadline, and SIGKILL ends a stopped process, so what the
+    test checks is unchanged (an answer can only come from the parent's limit); meanwhile the query takes no CPU at
+    all, where at nice 19 it still took every idle cycle. Only processes under the seccomp filter (Seccomp: 2, the
+    query workers) are ever stopped, never a server or the test process."""
+    before = _thread_cpu_ticks(root)
+    time.sleep(seconds)
+    after = _thread_cpu_ticks(root)
+    busy = {tid: ticks - before[tid] for tid, ticks in after.items() if ticks - before.get(tid, ticks) > 0}
+    stopped: set[int] = set()
+    for tid in (tid for tid, ticks in busy.items() if ticks >= max(busy.values()) / 2):
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            status = dict(line.split(":", 1) for line in Path(f"/proc/{tid}/status").read_text().splitlines())
+            pid = int(status["Tgid"])
+            if status.get("Seccomp", "").strip() == "2" and pid not in stopped:
+                os.kill(pid, signal.SIGSTOP)
+                stopped.add(pid)
+    return len(stopped)

@@ -9,12 +9,24 @@ graphs get the same coloured triples. Only when colours are shared (symmetric bl
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import re
+from collections.abc import Callable
 from difflib import unified_diff
+from pathlib import Path
 
-from rdflib import Graph
+from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from recorded import digest, graph_digest, versions
 
+import kg.blank_nodes
+import kg.export
+import kg.nt_lines
+import kg.prefixes
+import kg.release
+import kg.terms
 from kg.blank_nodes import by_content
 
 _BLANK = re.compile(rb"_:[A-Za-z0-9_.\-]+")
@@ -43,3 +55,100 @@ def assert_isomorphic(found: Graph, expected: Graph) -> None:
         [line.decode() for line in expected_lines], [line.decode() for line in found_lines], lineterm="", n=0
     )
     raise AssertionError("the graphs differ:\n" + "\n".join(line[:300] for line in list(diff)[:40]))
+
+
+# ---------------------------------------------------------------- rdflib's reading of a document, replayable
+
+
+def _summary(graph: Graph) -> list[object]:
+    lines, discrete = coloured(graph)
+    return [len(lines), hashlib.sha256(b"\n".join(lines)).hexdigest(), discrete]
+
+
+def parse(data: bytes, format: str) -> dict[str, Graph]:
+    """What rdflib reads from the document (format as rdflib names it): its graphs by name, the default graph "".
+    A dataset's formats (trig, nquads) are read into a Dataset, the others into a Graph."""
+    if format not in ("trig", "nquads"):
+        return {"": Graph().parse(data=data.decode("utf-8"), format=format)}
+    dataset = Dataset()
+    dataset.parse(data=data.decode("utf-8"), format=format)
+    graphs = {str(graph.identifier): graph for graph in dataset.graphs() if len(graph)}
+    graphs[""] = graphs.pop(str(DATASET_DEFAULT_GRAPH_ID), dataset.graph(DATASET_DEFAULT_GRAPH_ID))
+    return graphs
+
+
+def reading_key(data: bytes, format: str, *read: str) -> str:
+    """The key of rdflib's reading of exactly these bytes in this format, by this rdflib, coloured this way (and
+    read by the code in `read`, when not by `parse`)."""
+    return digest(versions(), "rdflib-read", format, data, _COLOURING, *(read or [inspect.getsource(parse)]))
+
+
+def summed_up(graphs: dict[str, Graph]) -> dict[str, list[object]]:
+    """Each graph (by name; the default graph "") summed up as the number of its coloured lines, their SHA-256
+    and whether every blank node got a colour of its own: what `Reading` keeps."""
+    return {name: _summary(graph) for name, graph in graphs.items()}
+
+
+def live_reading(data: bytes, format: str) -> dict[str, list[object]]:
+    """rdflib's reading of the document (`parse`), summed up."""
+    return summed_up(parse(data, format))
+
+
+#: What a reading depends on besides the document and rdflib: how it is read, summed up and coloured.
+_READING = "".join(inspect.getsource(code) for code in (coloured, _summary, summed_up)).encode("utf-8")
+_COLOURING = _READING + Path(kg.blank_nodes.__file__).read_bytes()
+
+
+class Reading:
+    """rdflib's reading of one document (recorded, see tests/recorded.py, or live): how many triples each of its
+    graphs holds, and whether it is isomorphic to a graph of ours. Only a sure "same" is taken from the summary; any
+    other answer is decided on the document parsed again, live, as `assert_isomorphic` decides it."""
+
+    def __init__(self, summary: dict[str, list[object]], graphs: Callable[[], dict[str, Graph]]) -> None:
+        """`summary` as `summed_up` gives it, of what `graphs` reads live (`parse`, or another reading)."""
+        self.summary, self.graphs = summary, graphs
+
+    def __len__(self) -> int:
+        return self.triples("")
+
+    def triples(self, graph: str) -> int:
+        count = self.summary[graph][0] if graph in self.summary else 0
+        assert isinstance(count, int)
+        return count
+
+    def assert_isomorphic(self, expected: Graph, graph: str = "") -> None:
+        """The document's graph `graph` (its default graph unless named) is `expected` up to blank node labels."""
+        lines, discrete = coloured(expected)
+        found = self.summary.get(graph)
+        if found == [len(lines), hashlib.sha256(b"\n".join(lines)).hexdigest(), True] and discrete:
+            return
+        assert_isomorphic(self.graphs().get(graph, Graph()), expected)
+
+
+# ---------------------------------------------------------------- kg's reference writers on rdflib graphs, replayable
+
+#: The code whose output a recorded writing is: kg's writers on rdflib graphs (kg.export.serialize,
+#: kg.release.release_bytes: rdflib's serialisers and canonical labels, then Oxigraph's writers) and what they use.
+_WRITERS = b"".join(
+    Path(module.__file__ or "").read_bytes()
+    for module in (kg.export, kg.release, kg.prefixes, kg.terms, kg.nt_lines, kg.blank_nodes)
+)
+
+
+def writing_key(writer: str, *graphs: Graph) -> str:
+    """The key of what `writer` writes for these graphs: their triples whatever the labels of their blank nodes
+    (tests/recorded.py: graph_digest; test_release and test_export check the writers do not depend on them), kg's
+    writers' code, rdflib's and Oxigraph's versions."""
+    return digest(versions("pyoxigraph"), "rdflib-write", writer, _WRITERS, *(graph_digest(graph) for graph in graphs))
+
+
+class Written:
+    """The SHA-256 of what a reference writer writes (recorded, or live), and the writer itself: bytes are checked
+    against the digest, and only when they differ is the writer run again, live, to show where."""
+
+    def __init__(self, sha256: str, live: Callable[[], bytes]) -> None:
+        self.sha256, self.live = sha256, live
+
+    def assert_written(self, data: bytes) -> None:
+        if hashlib.sha256(data).hexdigest() != self.sha256:
+            assert data == self.live()

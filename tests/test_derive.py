@@ -90,7 +90,7 @@ def test_the_generated_10k_graph_is_explained_too() -> None:
     # The native reasoner's entailments: on this graph the same triples as `reasonable`'s and owlrl's (proven in
     # tests/test_fast_reason.py), in a third of the time.
     inferred = entail(graph.asserted, "native")
-    inferred += derivations(graph.asserted, inferred)
+    derivations(graph.asserted, inferred, into=inferred)
     check_accounts_for_every_inferred_domain_triple(graph.asserted, inferred)
 
 

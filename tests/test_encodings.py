@@ -3,6 +3,7 @@ accepted in every syntax, N-Triples and N-Quads read natively (linear in line le
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import subprocess
@@ -13,7 +14,8 @@ import pytest
 import rdflib.plugins.parsers.notation3
 import rdflib.plugins.parsers.ntriples
 from rdflib import Graph, Literal, URIRef
-from shared_graphs import assert_isomorphic
+from recorded import replayed
+from shared_graphs import Reading, assert_isomorphic, reading_key, summed_up
 
 from kg import DataFileError, KnowledgeGraph
 from kg.cli import main
@@ -52,6 +54,24 @@ def as_rdf_1_1(graph: Graph) -> Graph:
             obj = Literal(str(obj))
         normal.add((subject, predicate, obj))
     return normal
+
+
+def rdflib_reads(text: str, format: str) -> dict[str, Graph]:
+    """What rdflib reads from `text`, every graph's triples in one ("read"), and that as RDF 1.1 reads it ("")."""
+    read = Graph()
+    if format in ("nquads", "trig"):
+        for subject, predicate, obj, _graph in rdflib.Dataset().parse(data=text, format=format).quads():
+            read.add((subject, predicate, obj))
+    else:
+        read.parse(data=text, format=format)
+    return {"read": read, "": as_rdf_1_1(read)}
+
+
+def rdflib_reading(text: str, format: str) -> Reading:
+    """`rdflib_reads`, the reference: replayed when recorded for exactly this text (tests/shared_graphs.py)."""
+    key = reading_key(text.encode("utf-8"), format, inspect.getsource(rdflib_reads), inspect.getsource(as_rdf_1_1))
+    summary = replayed("rdflib-read", key, lambda: summed_up(rdflib_reads(text, format)))
+    return Reading(summary, lambda: rdflib_reads(text, format))
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -155,12 +175,9 @@ def test_native_n_quads_give_exactly_the_graph_rdflib_reads(tmp_path: Path, ship
     path = write(tmp_path, "all.nq", text)
     native = new_graph()
     parse_into(native, path)
-    expected = Graph()
-    for subject, predicate, obj, _graph in rdflib.Dataset().parse(data=text, format="nquads").quads():
-        expected.add((subject, predicate, obj))
-    assert len(native) == len(expected) > len(shipped.asserted)
-    expected = as_rdf_1_1(expected)
-    assert_isomorphic(native, expected)
+    expected = rdflib_reading(text, "nquads")
+    assert len(native) == expected.triples("read") > len(shipped.asserted)
+    expected.assert_isomorphic(native)
     objects = set(native.objects())
     assert Literal("explicit") in objects  # RDF 1.1: the same literal as "explicit"^^xsd:string
     assert Literal("plain") in objects
@@ -246,15 +263,9 @@ def test_a_long_turtle_line_is_read_natively_into_the_graph_rdflib_reads(tmp_pat
     assert max(len(line) for line in text.splitlines()) > 50_000
     native = new_graph()
     parse_into(native, write(tmp_path, f"long{suffix}", text))
-    expected = Graph()
-    if suffix == ".trig":
-        for subject, predicate, obj, _graph in rdflib.Dataset().parse(data=document("\n"), format="trig").quads():
-            expected.add((subject, predicate, obj))
-    else:
-        expected.parse(data=document("\n"), format="turtle")
-    assert len(native) == len(expected) == 400 * 8 + 3 * 7  # "007" and 7 are one integer
-    expected = as_rdf_1_1(expected)
-    assert_isomorphic(native, expected)
+    expected = rdflib_reading(document("\n"), "trig" if suffix == ".trig" else "turtle")
+    assert len(native) == expected.triples("read") == 400 * 8 + 3 * 7  # "007" and 7 are one integer
+    expected.assert_isomorphic(native)
 
 
 def test_fifty_thousand_turtle_statements_on_one_line_are_not_read_by_rdflib(

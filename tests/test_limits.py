@@ -12,12 +12,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
-from serving import descendants, spin_at_lowest_priority
+from serving import descendants
 
 from kg import KnowledgeGraph, QueryError, QueryTimeoutError, ResultLimitError
 from kg.limits import DEFAULT_MAX_ROWS, STORED_MAX_ROWS, STORED_TIMEOUT, WORKER_MEMORY_BYTES
+from kg.snapshot import ASSERTED_GRAPH
 
 #: Every triple with every triple with every triple: about 10^11 rows on the shipped graph.
 CARTESIAN = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -37,6 +39,15 @@ def _status(pid: int, field: str) -> int:
     except OSError:
         pass
     return 0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """The CPU time process `pid` has used (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -94,18 +105,26 @@ def test_query_workers_run_under_a_memory_cap(shipped: KnowledgeGraph) -> None:
     assert _capped_workers(), "no descendant process runs with the query worker's memory cap"
 
 
-def test_the_memory_cap_stops_a_sort_of_a_cartesian_product() -> None:
+@pytest.fixture(scope="module")
+def asserted_file(shipped: KnowledgeGraph, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The shipped graph's asserted triples in an N-Triples file: what a child process sorts the product of (read
+    from here, the child parses and serializes nothing of its own)."""
+    path = tmp_path_factory.mktemp("asserted") / "asserted.nt"
+    path.write_bytes(shipped.ntriples(ASSERTED_GRAPH))
+    return str(path)
+
+
+def test_the_memory_cap_stops_a_sort_of_a_cartesian_product(asserted_file: str) -> None:
     """The cap a worker sets on itself, lowered to 300 MB so the test is quick: the process dies at the cap."""
     cap = 300_000_000
     program = (
-        "import sys\nimport pyoxigraph\nfrom kg.graph import KnowledgeGraph\nfrom kg.export import canonical_ntriples\n"
-        "from kg.worker import cap_memory\n"
+        "import sys\nimport pyoxigraph\nfrom kg.worker import cap_memory\n"
         "store = pyoxigraph.Store()\n"
-        "store.bulk_load(canonical_ntriples(KnowledgeGraph.load().asserted), format=pyoxigraph.RdfFormat.N_TRIPLES)\n"
+        "store.bulk_load(path=sys.argv[2], format=pyoxigraph.RdfFormat.N_TRIPLES)\n"
         f"cap_memory({cap})\nprint('ready', flush=True)\nlist(store.query(sys.argv[1]))\n"
     )
     process = subprocess.Popen(
-        [sys.executable, "-c", program, SORTED], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        [sys.executable, "-c", program, SORTED, asserted_file], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     )
     assert process.stdout is not None
     assert process.stdout.readline() == b"ready\n"
@@ -171,11 +190,22 @@ def test_a_query_whose_worker_dies_once_gets_a_fresh_worker(shipped: KnowledgeGr
 
     def kill_once() -> None:
         time.sleep(0.3)
-        for pid in _capped_workers():
+        killed = set(_capped_workers())
+        for pid in killed:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGABRT)
-        time.sleep(1.5)  # the fresh worker is running the query again, until the limit: it need not take a core
-        spin_at_lowest_priority(os.getpid())
+        # The fresh worker runs the query again, until the limit. Once it has spent more CPU than loading the graph
+        # takes (a tenth of a second), it is running the query, which need not run at all: stopped, it is killed
+        # at the limit all the same (a worker still loading is never stopped: its start has no deadline).
+        deadline = time.monotonic() + 4
+        while time.monotonic() < deadline:
+            running = [pid for pid in set(_capped_workers()) - killed if _cpu_seconds(pid) > 0.3]
+            for pid in running:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
+            if running:
+                return
+            time.sleep(0.1)
 
     threading.Thread(target=kill_once, daemon=True).start()
     with pytest.raises(QueryTimeoutError, match="stopped after 5 s"):
@@ -253,17 +283,18 @@ def test_kg_sparql_stops_at_its_time_limit_with_one_line() -> None:
     assert done.stderr == "kg: error: query stopped after 1 s (the time limit); narrow the query or raise --timeout\n"
 
 
-def test_the_one_shot_watchdog_stops_a_sort_at_its_memory_limit() -> None:
+def test_the_one_shot_watchdog_stops_a_sort_at_its_memory_limit(asserted_file: str) -> None:
     """The watchdog `kg sparql` and `kg query` run under, with the limit lowered to 300 MB so the test is quick."""
     program = (
-        "import os, sys, pyoxigraph\nfrom kg.graph import KnowledgeGraph\nfrom kg.export import canonical_ntriples\n"
-        "from kg.sandbox import watchdog\n"
+        "import os, sys, pyoxigraph\nfrom kg.sandbox import watchdog\n"
         "store = pyoxigraph.Store()\n"
-        "store.bulk_load(canonical_ntriples(KnowledgeGraph.load().asserted), format=pyoxigraph.RdfFormat.N_TRIPLES)\n"
+        "store.bulk_load(path=sys.argv[2], format=pyoxigraph.RdfFormat.N_TRIPLES)\n"
         "def stop(reason):\n    print(reason, file=sys.stderr, flush=True)\n    os._exit(2)\n"
         "with watchdog(None, 300_000_000, stop):\n    list(store.query(sys.argv[1]))\n"
     )
-    done = subprocess.run([sys.executable, "-c", program, SORTED], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", program, SORTED, asserted_file], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 2
     assert done.stderr.startswith("stopped at 300,000,000 bytes of memory (the memory limit)")
 

@@ -30,8 +30,7 @@ def run_cli(*arguments: str) -> subprocess.CompletedProcess[bytes]:
 
 def test_dev_null_stays_the_null_device_after_an_export() -> None:
     before = os.stat("/dev/null")
-    result = run_cli("mappings", "-o", "/dev/null")
-    assert result.returncode == 0, result.stderr
+    assert main(["mappings", "-o", "/dev/null"]) == 0  # in this process: writing to a device cannot hang
     after = os.stat("/dev/null")
     assert stat.S_ISCHR(after.st_mode)
     assert (after.st_rdev, after.st_ino) == (before.st_rdev, before.st_ino)
@@ -46,20 +45,14 @@ def test_dev_stdout_writes_to_standard_output_and_stays_a_link() -> None:
 
 def test_dev_stdout_redirected_to_a_file_fills_that_file(tmp_path: Path) -> None:
     target = tmp_path / "out.tsv"
-    with target.open("wb") as stream:
-        code = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "import sys; from kg.cli import main; sys.exit(main(sys.argv[1:]))",
-                "mappings",
-                "-o",
-                "/dev/stdout",
-            ],
-            stdout=stream,
-            stderr=subprocess.PIPE,
-            timeout=120,
-        ).returncode
+    saved = os.dup(1)
+    try:
+        with target.open("wb") as stream:
+            os.dup2(stream.fileno(), 1)  # this process's standard output is the file, as `kg ... > out.tsv` makes it
+            code = main(["mappings", "-o", "/dev/stdout"])
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
     assert code == 0
     assert target.read_bytes().startswith(b"#")
 

@@ -64,13 +64,19 @@ SEEDS: dict[str, str] = {
 SYNTAX = [*"<>\"'{}[]().,;:@^#\\_-%&=/ \n\t", "é", "’", "\x00", "\x7f", "\ufeff", "𝄞"]
 
 
+#: Built once: a strategy built anew in every draw is validated anew (the character tables of st.characters),
+#: which took most of the mutated-file tests' time.
+EDITS = st.sampled_from(["delete", "insert", "replace", "truncate", "duplicate"])
+INSERTED = st.text(alphabet=st.sampled_from(SYNTAX) | st.characters(exclude_categories=["Cs"]), max_size=6)
+
+
 @st.composite
 def mutations(draw: st.DrawFn, suffix: str) -> str:
     """The seed document in the syntax of `suffix`, with one to four random edits."""
     text = SEEDS[suffix]
     for _ in range(draw(st.integers(1, 4))):
         position = draw(st.integers(0, len(text)))
-        edit = draw(st.sampled_from(["delete", "insert", "replace", "truncate", "duplicate"]))
+        edit = draw(EDITS)
         if edit == "truncate":
             text = text[:position]
             continue
@@ -78,7 +84,7 @@ def mutations(draw: st.DrawFn, suffix: str) -> str:
         if edit == "duplicate":
             text = text[:position] + text[position : position + size] * 2 + text[position + size :]
             continue
-        new = draw(st.text(alphabet=st.sampled_from(SYNTAX) | st.characters(exclude_categories=["Cs"]), max_size=6))
+        new = draw(INSERTED)
         cut = 0 if edit == "insert" else size
         text = text[:position] + ("" if edit == "delete" else new) + text[position + cut :]
     return text
@@ -197,13 +203,17 @@ BASE_QUERIES = (
 )
 
 
+QUERY_EDITS = st.lists(
+    st.sampled_from([*SYNTAX, *"?$*!|+", " SERVICE ", " UNION ", " LOAD ", " FROM ", "?s"]), max_size=4
+)
+
+
 @st.composite
 def mutated_queries(draw: st.DrawFn) -> str:
     text = draw(st.sampled_from(BASE_QUERIES))
     for _ in range(draw(st.integers(1, 3))):
         position = draw(st.integers(0, len(text)))
-        tokens = st.sampled_from([*SYNTAX, *"?$*!|+", " SERVICE ", " UNION ", " LOAD ", " FROM ", "?s"])
-        new = "".join(draw(st.lists(tokens, max_size=4)))
+        new = "".join(draw(QUERY_EDITS))
         text = text[:position] + new + text[position + draw(st.integers(0, 6)) :]
     return text
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF
+from recorded import replayed
+from shared_graphs import Reading, Written, live_reading, parse, reading_key, writing_key
 
 from kg import KnowledgeGraph, cli
 from kg.errors import InputError
@@ -50,11 +51,21 @@ def today(files: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) -> 
     return folder
 
 
-@functools.cache  # several tests read the same release file; none changes the graph it gets
-def parsed(data: bytes, suffix: str) -> Graph:
-    graph = Graph()
-    graph.parse(data=data, format=PARSERS[suffix])
-    return graph
+@pytest.fixture(scope="module")
+def expected(shipped: KnowledgeGraph) -> dict[tuple[str, str], Graph]:
+    """What each release file says, by product and suffix: the asserted triples (base), with the inferred ones
+    (full); in the .owl files with the OWL 2 DL names of the claims' triples."""
+    products = {"base": shipped.asserted, "full": shipped.graph()}
+    graphs = {(product, suffix): graph for product, graph in products.items() for suffix in (".ttl", ".jsonld")}
+    return graphs | {(product, ".owl"): owl_dl_graph(graph) for product, graph in products.items()}
+
+
+@functools.cache  # several tests read the same release file
+def read_back(data: bytes, suffix: str) -> Reading:
+    """rdflib's reading of a release file: replayed when recorded for exactly these bytes (tests/shared_graphs.py)."""
+    key = reading_key(data, PARSERS[suffix])
+    summary = replayed("rdflib-read", key, lambda: live_reading(data, PARSERS[suffix]))
+    return Reading(summary, lambda: parse(data, PARSERS[suffix]))
 
 
 def test_the_release_has_base_full_mappings_and_summary(files: dict[str, bytes]) -> None:
@@ -72,22 +83,26 @@ def test_the_release_has_base_full_mappings_and_summary(files: dict[str, bytes])
 
 @pytest.mark.parametrize("suffix", [".ttl", ".owl", ".jsonld"])
 def test_base_is_the_asserted_graph_and_full_adds_the_inferences(
-    shipped: KnowledgeGraph, files: dict[str, bytes], suffix: str
+    shipped: KnowledgeGraph, files: dict[str, bytes], expected: dict[tuple[str, str], Graph], suffix: str
 ) -> None:
-    base = parsed(files[f"neuropathy-kg-base{suffix}"], suffix)
-    full = parsed(files[f"neuropathy-kg-full{suffix}"], suffix)
+    base = read_back(files[f"neuropathy-kg-base{suffix}"], suffix)
+    full = read_back(files[f"neuropathy-kg-full{suffix}"], suffix)
     assert len(base) == len(shipped.asserted)
     assert len(full) == len(shipped.asserted) + len(shipped.reason())
-    for graph in (base, full):
-        assert (ONTOLOGY, OWL.versionIRI, VERSION_IRI) in graph
+    for product, reading in (("base", base), ("full", full)):
+        reading.assert_isomorphic(expected[product, suffix])
+        assert (ONTOLOGY, OWL.versionIRI, VERSION_IRI) in expected[product, suffix]  # and so in the file
 
 
-def test_the_rdfxml_base_is_the_same_graph_with_owl_dl_names(shipped: KnowledgeGraph, files: dict[str, bytes]) -> None:
+def test_the_rdfxml_base_is_the_same_graph_with_owl_dl_names(
+    shipped: KnowledgeGraph, files: dict[str, bytes], expected: dict[tuple[str, str], Graph]
+) -> None:
     """The .owl files are OWL 2 DL: the claims' rdf:subject/predicate/object are nkg:claimSubject/... there."""
-    owl = parsed(files["neuropathy-kg-base.owl"], ".owl")
-    assert isomorphic(owl, owl_dl_graph(shipped.asserted))
-    assert not set(owl.triples((None, RDF.subject, None)))
-    assert isomorphic(parsed(files["neuropathy-kg-base.ttl"], ".ttl"), shipped.asserted)
+    owl_dl = expected["base", ".owl"]
+    read_back(files["neuropathy-kg-base.owl"], ".owl").assert_isomorphic(owl_dl)
+    assert set(shipped.asserted.triples((None, RDF.subject, None)))
+    assert not set(owl_dl.triples((None, RDF.subject, None)))  # and so not in the file
+    read_back(files["neuropathy-kg-base.ttl"], ".ttl").assert_isomorphic(shipped.asserted)
 
 
 def test_the_mappings_name_the_version_and_keep_every_row(files: dict[str, bytes], tmp_path: Path) -> None:
@@ -255,7 +270,11 @@ def test_a_release_killed_between_its_two_renames_is_put_back_by_the_next_run(
 
 
 def test_a_folder_holding_other_files_is_refused_not_replaced(
-    shipped: KnowledgeGraph, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    shipped: KnowledgeGraph,
+    same_files: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     (tmp_path / "notes.txt").write_text("mine\n")
     monkeypatch.setattr(cli, "_graph", lambda args: shipped)
@@ -289,15 +308,22 @@ def exact(shipped: KnowledgeGraph) -> tuple[bytes, bytes]:
     )
 
 
-@pytest.fixture(scope="module")
-def union(shipped: KnowledgeGraph) -> Graph:
-    return shipped.asserted + shipped.inferred
+def release_bytes_of(graph: Graph, suffix: str) -> Written:
+    """`release_bytes(graph, suffix)`, rdflib's writers and canonical labels: the reference, its digest replayed
+    when recorded for these triples (tests/shared_graphs.py; test_the_files_do_not_depend_on_blank_node_labels
+    writes them live from new labels)."""
+
+    def live() -> bytes:
+        return release_bytes(graph, suffix)
+
+    key = writing_key(f"release_bytes {suffix}", graph)
+    return Written(replayed("rdflib-write", key, lambda: hashlib.sha256(live()).hexdigest()), live)
 
 
 @pytest.mark.parametrize("suffix", sorted(PARSERS))
 def test_release_files_from_ntriples_are_the_bytes_from_the_graph(
-    shipped: KnowledgeGraph, exact: tuple[bytes, bytes], union: Graph, suffix: str
+    shipped: KnowledgeGraph, exact: tuple[bytes, bytes], suffix: str
 ) -> None:
     asserted, inferred = exact
-    assert release_ntriples_bytes(asserted, None, suffix) == release_bytes(shipped.asserted, suffix)
-    assert release_ntriples_bytes(asserted, inferred, suffix) == release_bytes(union, suffix)
+    release_bytes_of(shipped.asserted, suffix).assert_written(release_ntriples_bytes(asserted, None, suffix))
+    release_bytes_of(shipped.graph(), suffix).assert_written(release_ntriples_bytes(asserted, inferred, suffix))

@@ -14,13 +14,17 @@ from serving import Server
 
 ASK = "/sparql?query=" + urllib.parse.quote("ASK { ?s ?p ?o }")
 
+#: One client for the module's requests: each httpx.get() builds a client of its own, loading the system's
+#: certificates (60 ms of CPU). No connection is kept alive, so every request still comes on a new connection.
+HTTP = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0))
+
 
 @pytest.fixture
 def server(kg_server: Server) -> Iterator[Server]:
     """The shared `kg serve`; after each test it must still answer, and its log must hold no traceback."""
     logged = len(kg_server.log_text())
     yield kg_server
-    assert httpx.get(kg_server.url + ASK, timeout=10).json()["boolean"] is True
+    assert HTTP.get(kg_server.url + ASK, timeout=10).json()["boolean"] is True
     assert "Traceback" not in kg_server.log_text()[logged:]
 
 
@@ -53,13 +57,13 @@ def status(response: bytes) -> int:
     ["query=%ZZ", "query=%", "query=ASK%7", "query=%FF%FE", "query=ASK%20%7B%C3%28%7D", "query=%00"],
 )
 def test_malformed_percent_encoding_is_400(server: Server, query_string: str) -> None:
-    response = httpx.get(f"{server.url}/sparql?{query_string}", timeout=10)
+    response = HTTP.get(f"{server.url}/sparql?{query_string}", timeout=10)
     assert response.status_code == 400, response.text
 
 
 def test_a_form_with_bytes_that_are_not_utf8_is_400(server: Server) -> None:
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    response = httpx.post(f"{server.url}/sparql", content=b"query=%FF%FE", headers=headers, timeout=10)
+    response = HTTP.post(f"{server.url}/sparql", content=b"query=%FF%FE", headers=headers, timeout=10)
     assert response.status_code == 400
     assert "not valid UTF-8" in response.text
 
@@ -77,7 +81,7 @@ def test_a_form_with_bytes_that_are_not_utf8_is_400(server: Server) -> None:
 )
 def test_wrong_content_types_and_bodies(server: Server, content_type: str | None, body: bytes, expected: int) -> None:
     headers = {} if content_type is None else {"Content-Type": content_type}
-    response = httpx.post(f"{server.url}/sparql", content=body, headers=headers, timeout=10)
+    response = HTTP.post(f"{server.url}/sparql", content=body, headers=headers, timeout=10)
     assert response.status_code == expected, response.text
 
 
@@ -140,7 +144,7 @@ def test_slow_and_silent_clients_do_not_block_others(server: Server) -> None:
             stalled.append(connection)
         # Blocked, the server would never answer while the stalled connections stay open: the client's time
         # limit is the bound, generous because a busy machine may take seconds to answer at all.
-        assert httpx.get(server.url + ASK, timeout=60).json()["boolean"] is True
+        assert HTTP.get(server.url + ASK, timeout=60).json()["boolean"] is True
     finally:
         for connection in stalled:
             connection.close()
@@ -154,4 +158,4 @@ def test_a_client_that_does_not_read_its_answer_does_not_block_others(server: Se
         for _ in range(5):
             reader.sendall(request)  # pipelined, never read
         # Blocked, the server would never answer while the reader stays unread (see above for the bound).
-        assert httpx.get(server.url + ASK, timeout=60).json()["boolean"] is True
+        assert HTTP.get(server.url + ASK, timeout=60).json()["boolean"] is True

@@ -18,6 +18,7 @@ from rdflib.namespace import RDF, RDFS
 from recorded import pyshacl_recorded
 
 from kg import KnowledgeGraph
+from kg.assemble import merged, ntriples_of
 from kg.derive import DERIVATION_SHAPES, validation_data
 from kg.packaged import ontology_files, shapes_files
 from kg.store import new_graph, parse_into
@@ -137,6 +138,17 @@ def _ontology() -> Graph:
 
 
 @cache
+def _ontology_ntriples() -> bytes:
+    return merged([ntriples_of(entry, label=f"kg/{entry.name}") for entry in ontology_files()])
+
+
+@cache
+def fixture_ntriples(name: str) -> bytes:
+    """One fixture and the packaged ontology as one N-Triples document, as kg assembles its files (kg.assemble)."""
+    return merged([_ontology_ntriples(), ntriples_of(SHAPE_FIXTURES / f"{name}.ttl")])
+
+
+@cache
 def _shapes() -> Graph:
     graph = new_graph()
     # shapes-mappings.ttl has its own fixtures and coverage test in test_mappings.py
@@ -155,22 +167,23 @@ def _derivation_shapes() -> Graph:
     return graph
 
 
-def validate_derivation_fixture(name: str, method: str) -> ValidationReport:
-    """Validate one fixture (asserted plus inferred triples) with the ontology, by the derivation shapes."""
+@cache  # validated by both methods, which only read it
+def _derivation_fixture(name: str) -> Graph:
     graph = new_graph()
     graph += _ontology()
     parse_into(graph, SHAPE_FIXTURES / f"{name}.ttl")
+    return graph
+
+
+def validate_derivation_fixture(name: str, method: str) -> ValidationReport:
+    """Validate one fixture (asserted plus inferred triples) with the ontology, by the derivation shapes."""
     with pyshacl_recorded():  # pyshacl's report recorded for exactly this graph and these shapes, else live
-        return validate(graph, _derivation_shapes(), method)
+        return validate(_derivation_fixture(name), _derivation_shapes(), method)
 
 
 def validate_fixture(name: str) -> ValidationReport:
     """Validate one fixture together with the packaged ontology (and nothing else)."""
-    graph = new_graph()
-    graph += _ontology()
-    path = SHAPE_FIXTURES / f"{name}.ttl"
-    parse_into(graph, path)
-    return KnowledgeGraph(graph, ["package:ontology", str(path)]).validate()
+    return KnowledgeGraph(fixture_ntriples(name), ["package:ontology", str(SHAPE_FIXTURES / f"{name}.ttl")]).validate()
 
 
 def key(result: ValidationResult) -> tuple[str, str | None, str]:
