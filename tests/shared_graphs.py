@@ -5,6 +5,9 @@ for a few thousand triples). Here blank nodes are coloured by what is said about
 (kg's own cache key, kg.blank_nodes.by_content); when every blank node of a graph gets a colour of its own, two graphs
 with the same coloured triples are isomorphic (map each blank node to the one of the same colour), and isomorphic
 graphs get the same coloured triples. Only when colours are shared (symmetric blank nodes) does rdflib decide.
+
+Below: rdflib's reading of a document (Reading) and kg's reference writers on rdflib graphs (Written), summed up so
+that tests/recorded.py can replay them; a replay only ever settles "the same", anything else is decided live.
 """
 
 from __future__ import annotations
