@@ -277,13 +277,10 @@ class _Endpoint:
         a 503 with Retry-After, as in the pool itself."""
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         wait = min((w for w in (self.timeout, self.pool.queue_seconds) if w is not None), default=None)
-        if self._turns.locked():  # wait_for runs the wait as a task of its own: only when there is a wait
-            try:
-                await asyncio.wait_for(self._turns.acquire(), wait)
-            except TimeoutError:
-                raise self.pool.refusal(origin, self.timeout, deadline) from None
-        else:
-            await self._turns.acquire()
+        try:  # wait_for runs the wait as a task of its own (CPU on every request): only when there is a wait
+            await (asyncio.wait_for(self._turns.acquire(), wait) if self._turns.locked() else self._turns.acquire())
+        except TimeoutError:
+            raise self.pool.refusal(origin, self.timeout, deadline) from None
         try:
             if deadline is not None and deadline <= time.monotonic():
                 raise self.pool.refusal(origin, self.timeout, deadline)
