@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import multiprocessing
 import signal
+import sys
+import threading
+from collections.abc import Iterator
 from multiprocessing.process import BaseProcess
 
 from kg.errors import KGError, QueryError
@@ -30,7 +34,8 @@ class WorkerProcess:
         self.process: BaseProcess = context.Process(
             target=serve, args=(child_end, engine, network, memory_bytes), name="kg query worker", daemon=True
         )
-        self.process.start()
+        with _callers_main_left_behind():
+            self.process.start()
         child_end.close()
         try:
             self.connection.send(source)
@@ -78,6 +83,26 @@ class WorkerProcess:
             self.process.kill()
         self.process.join(timeout=5)
         self.connection.close()
+
+
+#: One start at a time: each hides and restores the same attributes of the caller's __main__.
+_STARTING = threading.Lock()
+
+
+@contextlib.contextmanager
+def _callers_main_left_behind() -> Iterator[None]:
+    """Start a worker without the caller's main module: multiprocessing would otherwise run the caller's script
+    again in the worker (its top level, so a script without `if __name__ == "__main__":` started its queries again
+    there and the worker died; one read from standard input has no file to run). The worker runs kg's code only."""
+    main = vars(sys.modules["__main__"]) if "__main__" in sys.modules else {}
+    with _STARTING:
+        saved: dict[str, object] = {name: main.pop(name) for name in ("__file__", "__spec__") if name in main}
+        main["__spec__"] = None  # multiprocessing reads the name of a main run with -m from here
+        try:
+            yield
+        finally:
+            main.pop("__spec__")
+            main.update(saved)
 
 
 @functools.cache

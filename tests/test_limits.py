@@ -183,6 +183,26 @@ def test_a_worker_killed_by_a_signal_is_a_query_error_naming_it_and_is_replaced(
     assert shipped.query("ASK { entity:tingling ?p ?o }", timeout=30).boolean is True
 
 
+#: A researcher's quick script: no `if __name__ == "__main__":`, a limited query, and its main module as it was after.
+QUICK_SCRIPT = """\
+from kg import KnowledgeGraph
+before = (globals().get("__file__"), __spec__)
+rows = KnowledgeGraph.open().query("neuropathy-types", timeout=30).rows
+print(len(rows), (globals().get("__file__"), __spec__) == before)
+"""
+
+
+@pytest.mark.parametrize("how", ["a file", "standard input"])
+def test_a_script_without_a_main_guard_runs_limited_queries(how: str, tmp_path: Path) -> None:
+    """Workers start through multiprocessing, which would run the caller's script again in each (a script without
+    a main guard then starts its queries there, and one from standard input has no file to run): neither happens."""
+    script = tmp_path / "quick.py"
+    script.write_text(QUICK_SCRIPT, encoding="utf-8")
+    command, stdin = ([sys.executable, str(script)], None) if how == "a file" else ([sys.executable, "-"], QUICK_SCRIPT)
+    run = subprocess.run(command, input=stdin, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert (run.returncode, run.stdout, run.stderr) == (0, "4 True\n", "")
+
+
 def test_a_query_whose_worker_dies_once_gets_a_fresh_worker(shipped: KnowledgeGraph) -> None:
     """A worker can die of what earlier queries left in it; the query then runs again on a new worker (here it
     runs on until its time limit, instead of failing at the first death)."""
