@@ -228,9 +228,7 @@ def _quoted(value: str) -> str:
 
 def converter_of(metadata: Metadata) -> Converter:
     """A CURIE converter built from the mapping set's own curie_map."""
-    prefixes = metadata.get("curie_map")
-    if not isinstance(prefixes, dict):
-        raise InputError("mapping set metadata has no curie_map")
+    prefixes = _curie_map(metadata)
     from curies import Converter  # imported here: it takes a quarter of a second, and most commands never need it
 
     return Converter.from_prefix_map(prefixes)
@@ -281,9 +279,7 @@ def mapping_ntriples(metadata: Metadata, rows: list[MappingRow]) -> bytes:
 def _expander(metadata: Metadata) -> Callable[[str], str]:
     """CURIE to IRI by the curie_map, as `converter_of(metadata).expand` does (prefix up to the first colon), without
     importing curies: every load from the sources comes here, and curies with pydantic take 0.3-0.4 s to import."""
-    prefixes = metadata.get("curie_map")
-    if not isinstance(prefixes, dict):
-        raise InputError("mapping set metadata has no curie_map")
+    prefixes = _curie_map(metadata)
 
     def expand(curie: str) -> str:
         prefix, colon, local = curie.partition(":")
@@ -293,3 +289,10 @@ def _expander(metadata: Metadata) -> Callable[[str], str]:
         return base + local
 
     return expand
+
+
+def _curie_map(metadata: Metadata) -> dict[str, str]:
+    prefixes = metadata.get("curie_map")
+    if not isinstance(prefixes, dict):
+        raise InputError("mapping set metadata has no curie_map")
+    return prefixes
