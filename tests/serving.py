@@ -353,23 +353,6 @@ def _thread_cpu_ticks(root: int) -> dict[int, int]:
     return ticks
 
 
-def spin_at_lowest_priority(root: int, seconds: float = 0.5) -> int:
-    """Put the threads under process `root` that are spinning (running a query that only has to last until its
-    time limit) at the lowest CPU priority, nice 19; return how many.
-
-    The limits are wall-clock, so what the test checks is unchanged; at nice 19 such a query uses only the CPU
-    that nothing else wants, instead of taking a core for seconds from the tests running beside it."""
-    before = _thread_cpu_ticks(root)
-    time.sleep(seconds)
-    after = _thread_cpu_ticks(root)
-    busy = [tid for tid, ticks in after.items() if ticks - before.get(tid, ticks) > 0]
-    spinning = [tid for tid in busy if after[tid] - before[tid] >= max(after[t] - before[t] for t in busy) / 2]
-    for tid in spinning:
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, tid, 19)
-    return len(spinning)
-
-
 def stop_spinning_workers(root: int, seconds: float = 0.5) -> int:
     """Stop (SIGSTOP) the sandboxed query workers under process `root` that are spinning on a query that only has to
     last until its time limit; return how many.

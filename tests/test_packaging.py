@@ -25,10 +25,13 @@ ROOT = Path(__file__).resolve().parents[1]
 NOT_BUILT_FROM = shutil.ignore_patterns(".*", "build", "dist", "*.egg-info", "__pycache__")
 
 
+#: pyproject.toml's [build-system]: the backend that builds the wheel and what it requires.
+BUILD_SYSTEM = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]
+
+
 def _backend_installed() -> bool:
     """Whether this environment has the build backend pyproject.toml asks for (the test extra brings it)."""
-    requires = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]["requires"]
-    for requirement in map(Requirement, requires):
+    for requirement in map(Requirement, BUILD_SYSTEM["requires"]):
         try:
             if importlib.metadata.version(requirement.name) not in requirement.specifier:
                 return False
@@ -46,8 +49,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(ROOT, source, ignore=NOT_BUILT_FROM)
     out = tmp_path_factory.mktemp("wheel")
     if _backend_installed():
-        backend = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]["build-backend"]
-        module, _, attribute = backend.partition(":")  # PEP 517: "module" or "module:object"
+        module, _, attribute = BUILD_SYSTEM["build-backend"].partition(":")  # PEP 517: "module" or "module:object"
         hooks = f"importlib.import_module('{module}')" + "".join(f".{name}" for name in attribute.split(".") if name)
         build = f"import importlib, sys; {hooks}.build_wheel(sys.argv[1])"
         subprocess.run([sys.executable, "-c", build, str(out)], cwd=source, check=True, capture_output=True)
